@@ -1,0 +1,179 @@
+#include "config/config.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <fstream>
+#include <ostream>
+#include <thread>
+
+#include "core/url_policy.h"
+
+namespace shortener {
+
+namespace {
+
+constexpr int kUsageExitCode = 2;
+
+// Every option reads SHORTENER_<NAME> too; CLI11 gives the command line precedence.
+std::string env_name(const std::string& flag) {
+  std::string env = "SHORTENER_";
+  for (char c : flag.substr(2)) env += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return env;
+}
+
+template <class T>
+CLI::Option* option(CLI::App& app, const std::string& flag, T& value, const std::string& help) {
+  return app.add_option(flag, value, help)->envname(env_name(flag))->capture_default_str();
+}
+
+CLI::Option* flag(CLI::App& app, const std::string& name, bool& value, const std::string& help) {
+  return app.add_flag(name, value, help)->envname(env_name(name));
+}
+
+void add_store_options(CLI::App& app, StoreConfig& store) {
+  option(app, "--data-dir", store.data_dir, "Directory for the SQLite database and local state");
+  option(app, "--database-url", store.database_url,
+         "postgres://... to use PostgreSQL instead of SQLite");
+}
+
+void add_serve_options(CLI::App& app, ServeConfig& c) {
+  add_store_options(app, c.store);
+  option(app, "--listen", c.listen, "Address to listen on, HOST:PORT (port 0: any free port)");
+  option(app, "--public-url", c.public_url,
+         "Base URL of short links (default: http://HOST:PORT of the listener)");
+  option(app, "--threads", c.threads, "I/O threads (0: one per core)")->check(CLI::Range(0, 256));
+  option(app, "--trust-proxy", c.trust_proxy_text,
+         "Comma-separated CIDRs of proxies whose X-Forwarded-For is believed");
+  app.add_option("--admin-key", c.admin_key, "Admin API key (created and printed when absent)")
+      ->envname("SHORTENER_ADMIN_KEY");
+  option(app, "--redis-url", c.redis_url, "redis://HOST:PORT for the production cache and queue");
+  flag(app, "--no-anonymous", c.no_anonymous, "Refuse link creation without an API key");
+  option(app, "--anon-rate-limit", c.anon_rate_limit,
+         "Anonymous link creations per minute per client address")
+      ->check(CLI::Range(1, 1'000'000));
+  option(app, "--slug-length", c.slug_length, "Length of random slugs")->check(CLI::Range(5, 32));
+  option(app, "--max-url-length", c.max_url_length, "Longest accepted destination URL")
+      ->check(CLI::Range(64, 65536));
+  option(app, "--blocklist", c.blocklist_file, "File of refused destination domains, one per line")
+      ->check(CLI::ExistingFile);
+  option(app, "--max-body-bytes", c.max_body_bytes, "Largest request body (larger: 413)")
+      ->check(CLI::Range(1024, 16 << 20));
+  option(app, "--max-header-bytes", c.max_header_bytes, "Largest request head (larger: 431)")
+      ->check(CLI::Range(1024, 1 << 20));
+  option(app, "--header-timeout", c.header_timeout_s, "Seconds to receive a request head")
+      ->check(CLI::Range(1, 3600));
+  option(app, "--body-timeout", c.body_timeout_s, "Seconds to receive a request body")
+      ->check(CLI::Range(1, 3600));
+  option(app, "--idle-timeout", c.idle_timeout_s, "Seconds an idle keep-alive connection lives")
+      ->check(CLI::Range(1, 3600));
+  option(app, "--cache-entries", c.cache_entries, "L1 link cache capacity (entries)")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{100'000'000}));
+  option(app, "--cache-mb", c.cache_mb, "L1 link cache capacity (MiB)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
+  flag(app, "--access-log", c.access_log, "Log every request");
+  option(app, "--log-level", c.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+}
+
+// A data dir we cannot create or write into is a start-up error, reported before anything runs.
+std::optional<std::string> check_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "cannot create data dir " + dir.string() + ": " + ec.message();
+  auto probe = dir / ".write-test";
+  {
+    std::ofstream out(probe);
+    if (!out || !(out << "ok") || !out.flush())
+      return "data dir " + dir.string() + " is not writable";
+  }
+  std::filesystem::remove(probe, ec);
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_store(const StoreConfig& store) {
+  if (!store.database_url.empty() && !store.database_url.starts_with("postgres://") &&
+      !store.database_url.starts_with("postgresql://"))
+    return "--database-url must start with postgres:// or postgresql://";
+  return check_data_dir(store.data_dir);
+}
+
+std::optional<std::string> validate_serve(ServeConfig& c) {
+  auto colon = c.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "--listen must be HOST:PORT";
+  std::string host = c.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  auto port_text = std::string_view(c.listen).substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535)
+    return "--listen port must be a number from 0 to 65535";
+  if (!IpAddress::parse(host) && host != "localhost")
+    return "--listen host must be an IP address or localhost";
+  c.listen_host = host == "localhost" ? "127.0.0.1" : host;
+  c.listen_port = static_cast<std::uint16_t>(port);
+  if (!c.public_url.empty()) {
+    auto public_host = host_of(c.public_url);
+    if (!public_host) return "--public-url: " + public_host.error().detail;
+    while (c.public_url.ends_with('/')) c.public_url.pop_back();
+  }
+  auto ranges = parse_cidr_list(c.trust_proxy_text);
+  if (!ranges) return "--trust-proxy: " + ranges.error().detail;
+  c.trust_proxy = std::move(*ranges);
+  if (c.threads == 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c.admin_key && c.admin_key->size() < 16) return "--admin-key must be at least 16 characters";
+  if (!c.redis_url.empty() && !c.redis_url.starts_with("redis://"))
+    return "--redis-url must start with redis://";
+  return validate_store(c.store);
+}
+
+}  // namespace
+
+std::string default_public_url(const std::string& host, std::uint16_t port) {
+  std::string shown = host;
+  if (host == "0.0.0.0" || host == "::") shown = "localhost";
+  else if (host.find(':') != std::string::npos) shown = "[" + host + "]";
+  return "http://" + shown + ":" + std::to_string(port);
+}
+
+CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,
+                               std::ostream& err) {
+  CLI::App app{"shortener: a URL shortener with real-time click analytics", "shortener"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Help for every subcommand");
+
+  ServeConfig serve;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve redirects, the API and the dashboard");
+  add_serve_options(*serve_cmd, serve);
+
+  KeysCreateConfig keys;
+  auto* keys_cmd = app.add_subcommand("keys", "Manage API keys")->require_subcommand(1);
+  auto* create_cmd =
+      keys_cmd->add_subcommand("create", "Create an account with a new API key; prints the key");
+  add_store_options(*create_cmd, keys.store);
+  create_cmd->add_flag("--admin", keys.admin, "Give the account admin rights");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    err << "shortener: " << e.what() << " (see --help)\n";
+    return kUsageExitCode;
+  }
+
+  std::optional<std::string> problem;
+  if (serve_cmd->parsed()) {
+    problem = validate_serve(serve);
+    if (!problem) return serve;
+  } else {
+    problem = validate_store(keys.store);
+    if (!problem) return keys;
+  }
+  err << "shortener: " << *problem << "\n";
+  return kUsageExitCode;
+}
+
+}  // namespace shortener

@@ -1,0 +1,67 @@
+// The typed configuration of every subcommand. Flags and SHORTENER_* environment variables map
+// onto these structs in config.cpp, which declares every option, default and bound in one
+// table per subcommand; the flag wins over the environment.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/ip.h"
+
+namespace shortener {
+
+struct StoreConfig {
+  std::filesystem::path data_dir = "./data";
+  std::string database_url;  // empty: SQLite at data_dir/shortener.db
+};
+
+struct ServeConfig {
+  StoreConfig store;
+  std::string listen = "0.0.0.0:8080";
+  std::string listen_host;  // split from `listen` by validation
+  std::uint16_t listen_port = 8080;
+  std::string public_url;  // empty: derived from the bound address at start-up
+  int threads = 0;         // 0: one per core
+  std::string trust_proxy_text;
+  std::vector<Cidr> trust_proxy;
+  std::optional<std::string> admin_key;
+  std::string redis_url;
+  bool no_anonymous = false;
+  int anon_rate_limit = 30;  // anonymous creations per minute per client address
+  int slug_length = 7;
+  std::size_t max_url_length = 2048;
+  std::string blocklist_file;
+  std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  int header_timeout_s = 10;  // to receive a complete request head
+  int body_timeout_s = 30;    // to receive the body once the head arrived
+  int idle_timeout_s = 60;    // keep-alive connection with no request in progress
+  std::size_t cache_entries = 1'000'000;
+  std::size_t cache_mb = 256;
+  bool access_log = false;
+  std::string log_level = "info";
+};
+
+struct KeysCreateConfig {
+  StoreConfig store;
+  bool admin = false;
+};
+
+// The outcome of parsing argv: a command to run, or an exit code (help printed: 0; usage or
+// configuration error printed as one line: 2).
+using CommandLine = std::variant<ServeConfig, KeysCreateConfig, int>;
+
+CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,
+                               std::ostream& err);
+
+// The default public URL for a bound address: http://HOST:PORT, with localhost for a
+// wildcard host.
+std::string default_public_url(const std::string& host, std::uint16_t port);
+
+}  // namespace shortener

@@ -1,0 +1,90 @@
+// Ports: the interfaces the domain needs from the outside world. Adapters (storage/sqlite,
+// cache/memory, later storage/postgres and cache/redis) implement them; http and app use them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/link.h"
+
+namespace shortener {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimeUs now_us() const = 0;
+};
+
+// Wall clock (system_clock), the production Clock.
+class SystemClock final : public Clock {
+ public:
+  TimeUs now_us() const override;
+};
+
+struct LinkPage {
+  std::vector<Link> links;
+  std::optional<std::int64_t> next_cursor;  // pass back as `cursor` to get the next page
+};
+
+// Durable link storage. Implementations are thread-safe.
+class LinkStore {
+ public:
+  virtual ~LinkStore() = default;
+  // Errc::conflict when the slug is taken (also by a deleted link: slugs are never reused).
+  virtual Result<Link> create_link(const NewLink& link) = 0;
+  // Finds deleted and expired links too; the caller decides between 302 and 410.
+  virtual Result<Link> find_link(std::string_view slug) = 0;
+  // Newest first; cursor is the id of the last link of the previous page (exclusive).
+  virtual Result<LinkPage> list_links(std::int64_t account_id, int limit,
+                                      std::optional<std::int64_t> cursor) = 0;
+  virtual Result<Link> update_link(std::string_view slug, const LinkPatch& patch) = 0;
+  virtual Result<void> delete_link(std::string_view slug, TimeUs at) = 0;
+  // Readiness: the backend answers.
+  virtual Result<void> ping() = 0;
+};
+
+// Accounts and their API keys (stored as SHA-256 hex of the key, never the key).
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+  virtual Result<Account> create_account(bool admin, std::string_view key_hash, TimeUs at) = 0;
+  virtual Result<Account> find_account_by_key_hash(std::string_view key_hash) = 0;
+  virtual Result<bool> has_admin() = 0;
+};
+
+// What a redirect needs of a link; immutable once built, shared by the cache and in-flight
+// responses so a cache hit copies a pointer, not a URL.
+struct CachedLink {
+  std::int64_t id = 0;
+  std::string slug;
+  std::string url;
+  std::optional<TimeUs> expires_at;
+  bool deleted = false;
+};
+using CachedLinkPtr = std::shared_ptr<const CachedLink>;
+
+// Slug -> link cache (L1 in-process; Redis later). A negative entry records "no such slug".
+class LinkCache {
+ public:
+  enum class Outcome { miss, hit, negative };
+  struct Lookup {
+    Outcome outcome = Outcome::miss;
+    CachedLinkPtr link;  // set on hit
+    // On a miss: pass back to put()/put_negative(). An invalidation that happened between the
+    // miss and the put makes the put a no-op, so a slow store read cannot resurrect a value
+    // that a PATCH or DELETE already replaced.
+    std::uint64_t ticket = 0;
+  };
+  virtual ~LinkCache() = default;
+  virtual Lookup get(std::string_view slug) = 0;
+  virtual void put(CachedLinkPtr link, std::uint64_t ticket) = 0;
+  virtual void put_negative(std::string_view slug, std::uint64_t ticket) = 0;
+  virtual void invalidate(std::string_view slug) = 0;
+};
+
+}  // namespace shortener

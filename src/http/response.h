@@ -1,0 +1,49 @@
+// The response a handler fills in. The server serialises it; for HEAD it sends the head only.
+// Reused per connection (reset() keeps capacity), so steady-state responses do not allocate.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/ports.h"
+#include "http/request.h"
+
+namespace shortener::http {
+
+struct Response {
+  int status = 200;
+  std::string_view content_type;   // must point at static storage
+  std::string_view cache_control;  // likewise
+  std::string_view location;       // points into `pinned` or `headers` storage
+  CachedLinkPtr pinned;            // keeps a cached link's URL alive while it is written
+  std::vector<std::pair<std::string_view, std::string>> headers;  // name: static storage
+  std::string body;
+  bool close = false;  // send Connection: close and close after writing
+
+  void reset() {
+    status = 200;
+    content_type = cache_control = location = {};
+    pinned.reset();
+    headers.clear();
+    body.clear();
+    close = false;
+  }
+  void set(int code, std::string_view type, std::string text) {
+    status = code;
+    content_type = type;
+    body = std::move(text);
+  }
+};
+
+// Handles requests for the server. try_handle_fast runs on an I/O thread and must not block;
+// when it returns false the server runs handle() on a pool where blocking store calls are fine.
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  virtual bool try_handle_fast(const Request& request, Response& response) = 0;
+  virtual void handle(const Request& request, Response& response) = 0;
+};
+
+}  // namespace shortener::http

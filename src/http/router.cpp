@@ -1,0 +1,68 @@
+#include "http/router.h"
+
+#include "core/slug.h"
+#include "http/problem.h"
+#include "http/routes/routes.h"
+#include "http/wire.h"
+
+namespace shortener::http {
+
+namespace {
+
+constexpr std::string_view kApiPrefix = "/api/";
+constexpr std::string_view kLinksPath = "/api/v1/links";
+
+}  // namespace
+
+bool Router::try_handle_fast(const Request& request, Response& response) {
+  if (request.path == "/healthz" && request.is_get_or_head()) {
+    routes::healthz(response);
+    return true;
+  }
+  if (!request.is_get_or_head() || request.path.starts_with(kApiPrefix)) return false;
+  auto slug = parse_slug_path(request.path);
+  if (!slug || slug->preview) return false;
+  return routes::redirect_fast(context_, request, slug->slug, response);
+}
+
+void Router::handle(const Request& request, Response& response) {
+  std::string_view path = request.path;
+  if (path.starts_with(kApiPrefix)) return handle_api(request, response);
+  if (path == "/healthz" || path == "/readyz") {
+    if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
+    return path == "/healthz" ? routes::healthz(response) : routes::readyz(context_, response);
+  }
+  auto slug = parse_slug_path(path);
+  if (!slug) return routes::not_found_page(response);
+  if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
+  if (slug->preview) return routes::preview(context_, request, slug->slug, response);
+  routes::redirect(context_, request, slug->slug, response);
+}
+
+void Router::handle_api(const Request& request, Response& response) {
+  std::string_view path = request.path;
+  if (path == kLinksPath) {
+    switch (request.method) {
+      case Method::get:
+      case Method::head: return routes::list_links(context_, request, response);
+      case Method::post: return routes::create_link(context_, request, response);
+      default: return method_not_allowed(response, "GET, HEAD, POST");
+    }
+  }
+  if (path.starts_with(kLinksPath) && path.size() > kLinksPath.size() + 1 &&
+      path[kLinksPath.size()] == '/') {
+    std::string_view slug = path.substr(kLinksPath.size() + 1);
+    if (slug.find('/') == std::string_view::npos) {
+      switch (request.method) {
+        case Method::get:
+        case Method::head: return routes::get_link(context_, request, slug, response);
+        case Method::patch: return routes::update_link(context_, request, slug, response);
+        case Method::delete_: return routes::delete_link(context_, request, slug, response);
+        default: return method_not_allowed(response, "GET, HEAD, PATCH, DELETE");
+      }
+    }
+  }
+  problem(response, Errc::not_found, "no API endpoint at " + std::string(path));
+}
+
+}  // namespace shortener::http

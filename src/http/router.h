@@ -1,0 +1,35 @@
+// Routing: path and method -> one route function. Routes are listed explicitly in router.cpp
+// (no registration macros); each is a thin function in routes/ that parses input, calls one
+// LinkService use case and maps the result.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/ip.h"
+#include "core/link_service.h"
+#include "http/response.h"
+
+namespace shortener::http {
+
+// What routes need from the rest of the process.
+struct RouteContext {
+  LinkService& links;
+  std::string public_url;  // no trailing slash
+  std::vector<Cidr> trusted_proxies;
+  std::function<Result<void>()> ready;  // readiness of the stores
+};
+
+class Router final : public RequestHandler {
+ public:
+  explicit Router(RouteContext context) : context_(std::move(context)) {}
+  bool try_handle_fast(const Request& request, Response& response) override;
+  void handle(const Request& request, Response& response) override;
+
+ private:
+  void handle_api(const Request& request, Response& response);
+  RouteContext context_;
+};
+
+}  // namespace shortener::http

@@ -1,0 +1,108 @@
+// GET /{slug} -> 302 and GET /{slug}+ -> preview page. The 302 never carries a body and is never
+// cacheable by the browser (every click must reach us: 302, not 301).
+#include <string>
+
+#include "http/routes/routes.h"
+#include "http/wire.h"
+
+namespace shortener::http::routes {
+
+namespace {
+
+constexpr std::string_view kRedirectCacheControl = "private, max-age=0";
+
+void html_escape_into(std::string& out, std::string_view text) {
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+}
+
+void page(Response& response, int status, std::string_view title, std::string_view message) {
+  std::string body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width\"><title>";
+  html_escape_into(body, title);
+  body += "</title></head><body style=\"font-family:system-ui,sans-serif;max-width:40rem;"
+          "margin:4rem auto;padding:0 1rem\"><h1>";
+  html_escape_into(body, title);
+  body += "</h1><p>";
+  html_escape_into(body, message);
+  body += "</p><p><a href=\"/\">Shorten a link</a></p></body></html>\n";
+  response.set(status, kTextHtml, std::move(body));
+  response.cache_control = kNoStore;
+}
+
+void answer(const Resolution& resolution, Response& response) {
+  switch (resolution.kind) {
+    case Resolution::Kind::found:
+      response.status = 302;
+      response.location = resolution.link->url;
+      response.pinned = resolution.link;
+      response.cache_control = kRedirectCacheControl;
+      return;
+    case Resolution::Kind::not_found:
+      not_found_page(response);
+      return;
+    case Resolution::Kind::gone:
+      page(response, 410, "Link gone", "This short link has expired or was deleted.");
+      return;
+    case Resolution::Kind::unavailable:
+      page(response, 503, "Try again soon", "The link store is unavailable right now.");
+      response.headers.emplace_back("Retry-After", "5");
+      return;
+  }
+}
+
+}  // namespace
+
+void not_found_page(Response& response) {
+  page(response, 404, "Link not found", "No short link has this address.");
+}
+
+bool redirect_fast(const RouteContext& ctx, const Request&, std::string_view slug,
+                   Response& response) {
+  auto resolution = ctx.links.resolve_cached(slug);
+  if (!resolution) return false;
+  answer(*resolution, response);
+  return true;
+}
+
+void redirect(const RouteContext& ctx, const Request&, std::string_view slug,
+              Response& response) {
+  answer(ctx.links.resolve(slug), response);
+}
+
+void preview(const RouteContext& ctx, const Request&, std::string_view slug,
+             Response& response) {
+  auto resolution = ctx.links.resolve(slug);
+  if (resolution.kind != Resolution::Kind::found) {
+    answer(resolution, response);
+    return;
+  }
+  const std::string& url = resolution.link->url;
+  std::string body =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width\"><meta name=\"robots\" "
+      "content=\"noindex\"><title>Link preview</title></head><body style=\"font-family:"
+      "system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem\">"
+      "<h1>Where this link goes</h1><p><code>";
+  html_escape_into(body, ctx.public_url);
+  body += "/";
+  html_escape_into(body, slug);
+  body += "</code> leads to:</p><p style=\"word-break:break-all\"><a rel=\"noopener noreferrer "
+          "nofollow\" href=\"";
+  html_escape_into(body, url);
+  body += "\">";
+  html_escape_into(body, url);
+  body += "</a></p></body></html>\n";
+  response.set(200, kTextHtml, std::move(body));
+  response.cache_control = kNoStore;
+}
+
+}  // namespace shortener::http::routes

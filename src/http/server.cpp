@@ -1,0 +1,417 @@
+// The request pipeline, one coroutine per connection:
+//   accept -> wait for bytes (idle deadline) -> read head (header deadline) -> read body (body
+//   deadline) -> route (fast on the I/O thread, or on the blocking pool) -> write -> repeat.
+// This is the only translation unit that includes Boost.Beast.
+#include "http/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "http/wire.h"
+
+namespace shortener::http {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+using asio::awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Fills our Request straight from the parser callbacks: no Beast field container, no
+// per-header allocation once the connection's strings have grown.
+class RequestParser final : public bhttp::basic_parser<true> {
+ public:
+  RequestParser(Request& request, const ServerOptions& options) : request_(request) {
+    header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    body_limit(options.max_body_bytes);
+  }
+
+ private:
+  void on_request_impl(bhttp::verb verb, beast::string_view, beast::string_view target,
+                       int version, beast::error_code&) override {
+    request_.method = to_method(verb);
+    request_.http10 = version < 11;
+    request_.target.assign(target.data(), target.size());
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(bhttp::field field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    std::string_view v(value.data(), value.size());
+    switch (field) {
+      case bhttp::field::host: request_.host.assign(v); break;
+      case bhttp::field::user_agent: request_.user_agent.assign(v); break;
+      case bhttp::field::referer: request_.referer.assign(v); break;
+      case bhttp::field::accept_language: request_.accept_language.assign(v); break;
+      case bhttp::field::accept_encoding: request_.accept_encoding.assign(v); break;
+      case bhttp::field::authorization: request_.authorization.assign(v); break;
+      case bhttp::field::content_type: request_.content_type.assign(v); break;
+      default:
+        if (beast::iequals(name, "x-forwarded-for")) {
+          if (!request_.x_forwarded_for.empty()) request_.x_forwarded_for += ", ";
+          request_.x_forwarded_for.append(v);
+        } else if (beast::iequals(name, "last-event-id")) {
+          request_.last_event_id.assign(v);
+        }
+    }
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code&) override {
+    if (length) request_.body.reserve(*length);  // bounded by body_limit already
+  }
+  std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                 beast::error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  static Method to_method(bhttp::verb verb) {
+    switch (verb) {
+      case bhttp::verb::get: return Method::get;
+      case bhttp::verb::head: return Method::head;
+      case bhttp::verb::post: return Method::post;
+      case bhttp::verb::put: return Method::put;
+      case bhttp::verb::patch: return Method::patch;
+      case bhttp::verb::delete_: return Method::delete_;
+      case bhttp::verb::options: return Method::options;
+      default: return Method::other;
+    }
+  }
+
+  Request& request_;
+};
+
+IpAddress to_ip(const asio::ip::address& address) {
+  IpAddress ip;
+  if (address.is_v4()) {
+    auto bytes = address.to_v4().to_bytes();
+    std::copy(bytes.begin(), bytes.end(), ip.bytes.begin());
+    return ip;
+  }
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return to_ip(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+  auto bytes = v6.to_bytes();
+  std::copy(bytes.begin(), bytes.end(), ip.bytes.begin());
+  ip.v4 = false;
+  return ip;
+}
+
+}  // namespace
+
+class Connection;
+
+// One per thread: its own io_context and acceptor; connections never leave it.
+struct Worker {
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  std::unordered_set<Connection*> connections;
+  bool stopping = false;
+};
+
+struct Server::Impl {
+  ServerOptions options;
+  RequestHandler* handler = nullptr;  // set by run()
+  std::vector<std::unique_ptr<Worker>> workers;
+  asio::thread_pool pool;
+  std::uint16_t port = 0;
+  asio::io_context control;  // signals and stop requests
+  std::atomic<bool> stop_requested{false};
+
+  explicit Impl(ServerOptions o)
+      : options(std::move(o)), pool(std::max(1, options.blocking_threads)) {}
+  void bind();
+  void begin_stop();
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, Worker& worker, Server::Impl& server)
+      : socket_(std::move(socket)), timer_(worker.ioc), worker_(worker), server_(server) {}
+
+  awaitable<void> serve();
+  // Server stop: a connection between requests closes now; a busy one after its response.
+  void on_stop() {
+    if (phase_ == Phase::waiting || phase_ == Phase::reading) close();
+  }
+
+ private:
+  enum class Phase { waiting, reading, handling, writing };
+
+  awaitable<bool> read_request();
+  awaitable<void> handle_request();
+  awaitable<bool> write_response();
+  awaitable<void> watchdog(std::shared_ptr<Connection> self);
+  bool answer_read_error(const beast::error_code& ec);
+  void set_deadline(std::chrono::seconds timeout) { deadline_ = SteadyClock::now() + timeout; }
+  void close() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  Worker& worker_;
+  Server::Impl& server_;
+  SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
+  beast::flat_buffer buffer_;
+  Request request_;
+  Response response_;
+  std::string out_;
+  Phase phase_ = Phase::waiting;
+  bool first_ = true;
+};
+
+awaitable<void> Connection::serve() {
+  auto self = shared_from_this();
+  worker_.connections.insert(this);
+  beast::error_code ec;
+  auto peer = socket_.remote_endpoint(ec);
+  if (!ec) request_.peer = to_ip(peer.address());
+  IpAddress peer_ip = request_.peer;
+  set_deadline(server_.options.header_timeout);
+  asio::co_spawn(worker_.ioc, watchdog(self), asio::detached);
+  while (socket_.is_open()) {
+    request_.reset();
+    request_.peer = peer_ip;
+    if (!co_await read_request()) break;
+    co_await handle_request();
+    if (!co_await write_response()) break;
+    if (response_.close || !request_.keep_alive || worker_.stopping) break;
+  }
+  close();
+  timer_.cancel();
+  worker_.connections.erase(this);
+}
+
+awaitable<bool> Connection::read_request() {
+  const auto& options = server_.options;
+  phase_ = Phase::waiting;
+  if (worker_.stopping) co_return false;
+  if (buffer_.size() == 0 && !first_) {
+    // Idle keep-alive: wait for the first byte under the idle deadline, then give the whole
+    // head the (shorter) header deadline, so a slow sender cannot hold the connection.
+    set_deadline(options.idle_timeout);
+    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kTuple);
+    if (ec || worker_.stopping) co_return false;
+  }
+  first_ = false;
+  phase_ = Phase::reading;
+  set_deadline(options.header_timeout);
+  RequestParser parser(request_, options);
+  auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
+  if (ec) {
+    if (answer_read_error(ec)) co_await write_response();
+    co_return false;
+  }
+  if (!parser.is_done()) {
+    set_deadline(options.body_timeout);
+    auto [body_ec, body_n] = co_await bhttp::async_read(socket_, buffer_, parser, kTuple);
+    if (body_ec) {
+      if (answer_read_error(body_ec)) co_await write_response();
+      co_return false;
+    }
+  }
+  request_.keep_alive = parser.keep_alive();
+  request_.split_target();
+  co_return true;
+}
+
+// Bad requests get a short plain answer before the connection closes; a peer that went
+// away or timed out gets nothing. Returns whether there is a response to write.
+bool Connection::answer_read_error(const beast::error_code& ec) {
+  response_.reset();
+  response_.close = true;
+  request_.method = Method::get;
+  if (ec == bhttp::error::header_limit) {
+    response_.set(431, kTextPlain, "request header fields too large\n");
+  } else if (ec == bhttp::error::body_limit) {
+    response_.set(413, kTextPlain, "request body too large\n");
+  } else if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
+             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+    response_.set(400, kTextPlain, "malformed HTTP request\n");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+awaitable<void> Connection::handle_request() {
+  phase_ = Phase::handling;
+  deadline_ = SteadyClock::time_point::max();  // our own work is not the client's fault
+  response_.reset();
+  try {
+    if (server_.handler->try_handle_fast(request_, response_)) co_return;
+    co_await asio::co_spawn(
+        server_.pool,
+        [this]() -> awaitable<void> {
+          server_.handler->handle(request_, response_);
+          co_return;
+        },
+        asio::use_awaitable);
+  } catch (const std::exception&) {
+    response_.reset();
+    response_.set(500, kTextPlain, "internal error\n");
+  }
+}
+
+awaitable<bool> Connection::write_response() {
+  phase_ = Phase::writing;
+  bool keep_alive = request_.keep_alive && !response_.close && !worker_.stopping;
+  response_.close = !keep_alive;
+  serialize_response(response_, request_.method == Method::head, keep_alive, request_.http10,
+                     out_);
+  set_deadline(server_.options.idle_timeout);  // a client that stops reading is dropped
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
+  if (worker_.stopping && !response_.close) response_.close = true;
+  co_return !ec;
+}
+
+awaitable<void> Connection::watchdog(std::shared_ptr<Connection> self) {
+  while (socket_.is_open()) {
+    timer_.expires_at(deadline_);
+    auto [ec] = co_await timer_.async_wait(kTuple);
+    if (!socket_.is_open()) break;
+    if (SteadyClock::now() >= deadline_) {
+      close();
+      break;
+    }
+  }
+}
+
+void Server::Impl::bind() {
+  auto address = asio::ip::make_address(options.host);
+  tcp::endpoint endpoint(address, options.port);
+  for (int i = 0; i < options.threads; ++i) {
+    auto worker = std::make_unique<Worker>();
+    auto& acceptor = worker->acceptor;
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    // Each thread accepts on its own socket; the kernel spreads connections across them.
+    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    if (i == 0) endpoint.port(port = acceptor.local_endpoint().port());
+    workers.push_back(std::move(worker));
+  }
+}
+
+void Server::Impl::begin_stop() {
+  if (stop_requested.exchange(true)) return;
+  for (auto& worker : workers) {
+    asio::post(worker->ioc, [w = worker.get()] {
+      w->stopping = true;
+      beast::error_code ignored;
+      w->acceptor.close(ignored);
+      // on_stop may end a connection, which erases it from the set: iterate over a copy.
+      std::vector<Connection*> live(w->connections.begin(), w->connections.end());
+      for (Connection* c : live)
+        if (w->connections.contains(c)) c->on_stop();
+    });
+  }
+}
+
+namespace {
+
+awaitable<void> accept_loop(Worker& worker, Server::Impl& server) {
+  asio::steady_timer backoff(worker.ioc);
+  for (;;) {
+    auto [ec, socket] = co_await worker.acceptor.async_accept(kTuple);
+    if (worker.stopping || ec == asio::error::operation_aborted) co_return;
+    if (ec) {  // EMFILE and friends: do not spin, let connections finish
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto connection = std::make_shared<Connection>(std::move(socket), worker, server);
+    asio::co_spawn(worker.ioc, connection->serve(), asio::detached);
+  }
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->bind();
+}
+
+Server::~Server() { impl_->pool.join(); }
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+void Server::stop() {
+  asio::post(impl_->control, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+void Server::run(RequestHandler& handler, std::function<void()> on_sighup) {
+  Impl& impl = *impl_;
+  impl.handler = &handler;
+  std::mutex mutex;
+  std::condition_variable all_done;
+  int running = static_cast<int>(impl.workers.size());
+  std::vector<std::thread> threads;
+  for (auto& worker : impl.workers) {
+    asio::co_spawn(worker->ioc, accept_loop(*worker, impl), asio::detached);
+    threads.emplace_back([&, w = worker.get()] {
+      w->ioc.run();
+      std::lock_guard lock(mutex);
+      if (--running == 0) all_done.notify_all();
+    });
+  }
+
+  asio::signal_set signals(impl.control, SIGTERM, SIGINT, SIGHUP);
+  std::function<void(const beast::error_code&, int)> on_signal =
+      [&](const beast::error_code& ec, int signal) {
+        if (ec) return;
+        if (signal == SIGHUP) {
+          if (on_sighup) on_sighup();
+          signals.async_wait(on_signal);
+          return;
+        }
+        impl.begin_stop();
+      };
+  signals.async_wait(on_signal);
+  // The control loop ends once a stop began: stop() posts begin_stop, signals call it.
+  auto guard = asio::make_work_guard(impl.control);
+  while (!impl.stop_requested) impl.control.run_for(std::chrono::milliseconds(100));
+  signals.cancel();
+
+  {
+    std::unique_lock lock(mutex);
+    if (!all_done.wait_for(lock, impl.options.drain_timeout, [&] { return running == 0; })) {
+      for (auto& worker : impl.workers) worker->ioc.stop();  // stragglers: give up on them
+    }
+  }
+  for (auto& thread : threads) thread.join();
+}
+
+}  // namespace shortener::http
