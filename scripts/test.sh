@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# README command 2: set up and run the whole test suite, as CI does:
+#   1. dependencies and data files;
+#   2. optimised build: unit + contract tests (ctest) and black-box e2e tests on the binary;
+#   3. the same suites under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   4. a bounded libFuzzer run on URL validation and slug parsing.
+# Environment: SKIP_ASAN=1, SKIP_FUZZ=1 shorten local runs; FUZZ_SECONDS (default 30).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/install-deps.sh" --test
+"$ROOT/scripts/fetch-data.sh"
+
+run_suites() {
+  local dir="$1"
+  say "ctest ($dir)"
+  ctest --test-dir "$ROOT/$dir" --output-on-failure -j"$JOBS" --timeout 300
+  say "e2e tests against $dir/shortener"
+  SHORTENER_E2E_REQUIRE=1 SHORTENER_BIN="$ROOT/$dir/shortener" python3 -m unittest discover -s tests/e2e -t .
+}
+
+say "build (RelWithDebInfo)"
+build_dir build -DSHORTENER_TESTS=ON -DSHORTENER_BENCH=ON
+run_suites build
+
+if [[ "${SKIP_ASAN:-0}" != 1 ]]; then
+  say "build (ASan + UBSan)"
+  BUILD_TYPE=Debug build_dir build-asan -DSHORTENER_SANITIZE=ON -DSHORTENER_TESTS=ON -DSHORTENER_BENCH=OFF
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suites build-asan
+fi
+
+if [[ "${SKIP_FUZZ:-0}" != 1 ]]; then
+  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" "$ROOT/scripts/fuzz.sh"
+fi
+say "all tests passed"
