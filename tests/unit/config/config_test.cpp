@@ -1,0 +1,119 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <sstream>
+#include <vector>
+
+namespace shortener {
+namespace {
+
+struct Parsed {
+  CommandLine result;
+  std::string out, err;
+};
+
+Parsed parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "shortener");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  auto result = parse_command_line(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {std::move(result), out.str(), err.str()};
+}
+
+std::string temp_dir() {
+  auto dir = std::filesystem::temp_directory_path() / ("cfg-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+TEST(Config, ServeDefaults) {
+  auto p = parse({"serve", "--data-dir", temp_dir()});
+  auto* c = std::get_if<ServeConfig>(&p.result);
+  ASSERT_NE(c, nullptr) << p.err;
+  EXPECT_EQ(c->listen_host, "0.0.0.0");
+  EXPECT_EQ(c->listen_port, 8080);
+  EXPECT_GE(c->threads, 1);
+  EXPECT_TRUE(c->trust_proxy.empty());
+  EXPECT_FALSE(c->admin_key);
+}
+
+TEST(Config, FlagsWinOverEnvironment) {
+  ::setenv("SHORTENER_LISTEN", "127.0.0.1:9999", 1);
+  ::setenv("SHORTENER_SLUG_LENGTH", "9", 1);
+  auto p = parse({"serve", "--data-dir", temp_dir(), "--listen", "127.0.0.1:7000"});
+  ::unsetenv("SHORTENER_LISTEN");
+  ::unsetenv("SHORTENER_SLUG_LENGTH");
+  auto* c = std::get_if<ServeConfig>(&p.result);
+  ASSERT_NE(c, nullptr) << p.err;
+  EXPECT_EQ(c->listen_port, 7000);  // flag
+  EXPECT_EQ(c->slug_length, 9);     // environment
+}
+
+TEST(Config, TrustProxyParsesCidrs) {
+  auto p = parse({"serve", "--data-dir", temp_dir(), "--trust-proxy", "10.0.0.0/8, ::1"});
+  auto* c = std::get_if<ServeConfig>(&p.result);
+  ASSERT_NE(c, nullptr) << p.err;
+  ASSERT_EQ(c->trust_proxy.size(), 2u);
+  EXPECT_EQ(c->trust_proxy[0].prefix, 8);
+  EXPECT_EQ(c->trust_proxy[1].prefix, 128);
+}
+
+TEST(Config, PublicUrlLosesTrailingSlash) {
+  auto p = parse({"serve", "--data-dir", temp_dir(), "--public-url", "https://sho.rt/"});
+  auto* c = std::get_if<ServeConfig>(&p.result);
+  ASSERT_NE(c, nullptr) << p.err;
+  EXPECT_EQ(c->public_url, "https://sho.rt");
+}
+
+// Each bad input: exit code 2 and exactly one line on stderr.
+TEST(Config, BadInputIsOneLineAndExitCode2) {
+  std::string dir = temp_dir();
+  std::vector<std::vector<std::string>> cases = {
+      {"serve", "--no-such-flag"},
+      {"serve", "--data-dir", dir, "--listen", "nonsense"},
+      {"serve", "--data-dir", dir, "--listen", "127.0.0.1:70000"},
+      {"serve", "--data-dir", dir, "--listen", "example.com:80"},
+      {"serve", "--data-dir", dir, "--public-url", "ftp://x"},
+      {"serve", "--data-dir", dir, "--public-url", "not a url"},
+      {"serve", "--data-dir", dir, "--trust-proxy", "10.0.0.0/33"},
+      {"serve", "--data-dir", dir, "--threads", "-1"},
+      {"serve", "--data-dir", dir, "--admin-key", "short"},
+      {"serve", "--data-dir", dir, "--database-url", "mysql://x"},
+      {"serve", "--data-dir", "/proc/definitely/not/writable"},
+      {"serve", "--data-dir", dir, "--slug-length", "2"},
+      {"keys"},
+      {"bogus"},
+      {},
+  };
+  for (const auto& args : cases) {
+    auto p = parse(args);
+    auto* code = std::get_if<int>(&p.result);
+    ASSERT_NE(code, nullptr) << "accepted: " << ::testing::PrintToString(args);
+    EXPECT_EQ(*code, 2) << ::testing::PrintToString(args);
+    EXPECT_EQ(std::count(p.err.begin(), p.err.end(), '\n'), 1) << p.err;
+  }
+}
+
+TEST(Config, HelpOnEverySubcommandExitsZero) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"serve", "--help"}, {"keys", "--help"}, {"keys", "create", "--help"}}) {
+    auto p = parse(args);
+    auto* code = std::get_if<int>(&p.result);
+    ASSERT_NE(code, nullptr);
+    EXPECT_EQ(*code, 0);
+    EXPECT_NE(p.out.find("--"), std::string::npos) << p.out;
+  }
+}
+
+TEST(Config, DefaultPublicUrl) {
+  EXPECT_EQ(default_public_url("0.0.0.0", 8080), "http://localhost:8080");
+  EXPECT_EQ(default_public_url("127.0.0.1", 80), "http://127.0.0.1:80");
+  EXPECT_EQ(default_public_url("::1", 8080), "http://[::1]:8080");
+}
+
+}  // namespace
+}  // namespace shortener
