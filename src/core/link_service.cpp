@@ -149,6 +149,7 @@ Result<void> LinkService::remove(std::string_view slug, const Caller& caller) {
 
 CachedLinkPtr LinkService::to_cached(const Link& link) {
   return std::make_shared<const CachedLink>(CachedLink{.id = link.id,
+                                                       .account_id = link.account_id,
                                                        .slug = link.slug,
                                                        .url = link.url,
                                                        .expires_at = link.expires_at,

@@ -61,6 +61,7 @@ class AccountStore {
 // responses so a cache hit copies a pointer, not a URL.
 struct CachedLink {
   std::int64_t id = 0;
+  std::int64_t account_id = 0;
   std::string slug;
   std::string url;
   std::optional<TimeUs> expires_at;

@@ -19,9 +19,11 @@ inline constexpr int kMinSlugLength = 3;
 inline constexpr int kMaxSlugLength = 64;
 
 // `length` symbols from kSlugAlphabet, from the OS CSPRNG. Never returns a reserved word.
+// `length` outside [kMinSlugLength, kMaxSlugLength] is a bug: std::invalid_argument.
 std::string random_slug(int length = kDefaultSlugLength);
 
 // Paths the shortener itself serves: api, dashboard, static, assets, healthz, readyz, metrics...
+// Case-insensitive, so "API" cannot pose as ours either. The list is one table in slug.cpp.
 bool is_reserved_slug(std::string_view slug);
 
 // Custom slug rules: [A-Za-z0-9_-], 3..64 chars, not reserved. Errc::invalid_input with a
@@ -33,8 +35,9 @@ struct SlugPath {
   std::string_view slug;
   bool preview = false;
 };
-// nullopt when the path is not of that shape (other characters, nested path, empty).
-// Only checks the character set and length, not reservation.
+// nullopt when the path is not of that shape (other characters, nested path, empty, a query:
+// the caller strips it first). Only checks the character set and the length (3..64), not
+// reservation.
 std::optional<SlugPath> parse_slug_path(std::string_view path);
 
 }  // namespace shortener

@@ -21,18 +21,23 @@ struct UrlPolicy {
   std::unordered_set<std::string> blocked_domains;
 };
 
-// Parses, validates and normalises a destination URL:
-// - http/https only, a host required, no userinfo with a password hidden in it... (see .cpp);
-// - scheme and host lower-cased, IDN hosts converted to punycode, default ports dropped,
-//   an empty path becomes "/", percent-encoding normalised;
-// - refuses control characters, spaces, CR/LF, over-long input, own hosts, blocked domains.
+// Parses, validates and normalises a destination URL (policy decisions: top of the .cpp):
+// - absolute http/https only, with a host; no userinfo ("http://paypal.com@evil.example/");
+// - scheme and host lower-cased, IDN hosts converted to punycode, a trailing host dot and
+//   default ports dropped, an empty path becomes "/", dot segments removed, escapes
+//   normalised, non-ASCII (and `{|}`-like characters browsers tolerate) percent-encoded:
+//   the result is printable ASCII, and normalising it again returns it unchanged;
+// - refuses control characters, spaces, backslashes, input or result over max_length, own
+//   hosts (on any port), blocked domains and their subdomains.
 // Errc::invalid_input with a detail a user can act on.
 Result<std::string> normalize_url(std::string_view input, const UrlPolicy& policy);
 
-// Loads a blocklist file: one domain per line, '#' comments, blank lines ignored.
+// Loads a blocklist file: one domain per line, '#' comments, blank lines ignored. Entries are
+// normalised like URL hosts (case, IDN, trailing dot); a malformed one is an error naming it.
 Result<std::unordered_set<std::string>> load_domain_blocklist(const std::string& path);
 
-// The lower-case host of a URL the operator configured (e.g. --public-url), or an error.
+// The host of a URL the operator configured (e.g. --public-url), normalised as in
+// normalize_url, so that it can go into UrlPolicy::own_hosts; or an error.
 Result<std::string> host_of(std::string_view url);
 
 }  // namespace shortener

@@ -2,6 +2,8 @@
 // Reused per connection (reset() keeps capacity), so steady-state responses do not allocate.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,6 +14,20 @@
 
 namespace shortener::http {
 
+// A response body produced over time (server-sent events). The server writes the head, then
+// alternates poll() and waiting for wake() or a heartbeat interval, until poll() returns false
+// or the client goes away.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  // Called once on the connection's thread; `wake` may then be called from any thread.
+  virtual void start(std::function<void()> wake) = 0;
+  // Appends what is ready to `out`; false ends the stream (after `out` is written).
+  virtual bool poll(std::string& out) = 0;
+  // Written when nothing was sent for a heartbeat interval, so proxies and clients see life.
+  virtual std::string_view heartbeat() const { return ": ping\n\n"; }
+};
+
 struct Response {
   int status = 200;
   std::string_view content_type;   // must point at static storage
@@ -20,6 +36,7 @@ struct Response {
   CachedLinkPtr pinned;            // keeps a cached link's URL alive while it is written
   std::vector<std::pair<std::string_view, std::string>> headers;  // name: static storage
   std::string body;
+  std::shared_ptr<EventStream> stream;  // set: no Content-Length, body streamed until close
   bool close = false;  // send Connection: close and close after writing
 
   void reset() {
@@ -28,6 +45,7 @@ struct Response {
     pinned.reset();
     headers.clear();
     body.clear();
+    stream.reset();
     close = false;
   }
   void set(int code, std::string_view type, std::string text) {

@@ -26,6 +26,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/problem.h"
 #include "http/wire.h"
 
 namespace shortener::http {
@@ -159,17 +160,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   awaitable<void> serve();
   // Server stop: a connection between requests closes now; a busy one after its response.
+  // A connection that has started receiving a request is in flight: it may finish within
+  // the drain timeout (the watchdog re-arms on the earlier deadline).
   void on_stop() {
-    if (phase_ == Phase::waiting || phase_ == Phase::reading) close();
+    if (phase_ == Phase::reading) {
+      deadline_ = std::min(deadline_, SteadyClock::now() + server_.options.drain_timeout);
+      timer_.cancel();
+    } else if (phase_ == Phase::waiting || phase_ == Phase::streaming) {
+      close();
+      if (stream_timer_) stream_timer_->cancel();
+    }
   }
 
  private:
-  enum class Phase { waiting, reading, handling, writing };
+  enum class Phase { waiting, reading, handling, writing, streaming };
 
   awaitable<bool> read_request();
   awaitable<void> handle_request();
   awaitable<bool> write_response();
   awaitable<void> watchdog(std::shared_ptr<Connection> self);
+  awaitable<void> stream_events();
   bool answer_read_error(const beast::error_code& ec);
   void set_deadline(std::chrono::seconds timeout) { deadline_ = SteadyClock::now() + timeout; }
   void close() {
@@ -189,6 +199,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string out_;
   Phase phase_ = Phase::waiting;
   bool first_ = true;
+  std::shared_ptr<asio::steady_timer> stream_timer_;  // wakes a streaming response
 };
 
 awaitable<void> Connection::serve() {
@@ -206,6 +217,10 @@ awaitable<void> Connection::serve() {
     if (!co_await read_request()) break;
     co_await handle_request();
     if (!co_await write_response()) break;
+    if (response_.stream) {
+      if (request_.method != Method::head) co_await stream_events();
+      break;
+    }
     if (response_.close || !request_.keep_alive || worker_.stopping) break;
   }
   close();
@@ -252,10 +267,17 @@ bool Connection::answer_read_error(const beast::error_code& ec) {
   response_.reset();
   response_.close = true;
   request_.method = Method::get;
+  bool api = std::string_view(request_.target).starts_with("/api/");
   if (ec == bhttp::error::header_limit) {
     response_.set(431, kTextPlain, "request header fields too large\n");
   } else if (ec == bhttp::error::body_limit) {
-    response_.set(413, kTextPlain, "request body too large\n");
+    if (api) {
+      problem(response_, Errc::payload_too_large,
+              "request body exceeds " + std::to_string(server_.options.max_body_bytes) +
+                  " bytes");
+    } else {
+      response_.set(413, kTextPlain, "request body too large\n");
+    }
   } else if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category() &&
              ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
     response_.set(400, kTextPlain, "malformed HTTP request\n");
@@ -286,7 +308,9 @@ awaitable<void> Connection::handle_request() {
 
 awaitable<bool> Connection::write_response() {
   phase_ = Phase::writing;
-  bool keep_alive = request_.keep_alive && !response_.close && !worker_.stopping;
+  // A streamed body ends when the connection closes, so the head says Connection: close.
+  bool keep_alive =
+      request_.keep_alive && !response_.close && !worker_.stopping && !response_.stream;
   response_.close = !keep_alive;
   serialize_response(response_, request_.method == Method::head, keep_alive, request_.http10,
                      out_);
@@ -296,10 +320,44 @@ awaitable<bool> Connection::write_response() {
   co_return !ec;
 }
 
+// Streams until the source ends, the client goes away, or the server stops. Wakes come from
+// other threads as a posted cancel of stream_timer_; a timeout means "send a heartbeat".
+// After every write the source is polled again, so a wake that arrived mid-write is not lost.
+awaitable<void> Connection::stream_events() {
+  phase_ = Phase::streaming;
+  deadline_ = SteadyClock::time_point::max();  // liveness comes from heartbeat writes
+  stream_timer_ = std::make_shared<asio::steady_timer>(worker_.ioc);
+  std::weak_ptr<asio::steady_timer> weak_timer = stream_timer_;
+  auto executor = worker_.ioc.get_executor();
+  response_.stream->start([weak_timer, executor] {
+    asio::post(executor, [weak_timer] {
+      if (auto timer = weak_timer.lock()) timer->cancel();
+    });
+  });
+  while (socket_.is_open() && !worker_.stopping) {
+    out_.clear();
+    bool more = response_.stream->poll(out_);
+    if (!out_.empty()) {
+      [[maybe_unused]] auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
+      if (ec) break;
+    }
+    if (!more) break;
+    stream_timer_->expires_after(server_.options.heartbeat_interval);
+    auto [ec] = co_await stream_timer_->async_wait(kTuple);
+    if (!ec) {
+      auto beat = response_.stream->heartbeat();
+      [[maybe_unused]] auto [write_ec, written] =
+          co_await asio::async_write(socket_, asio::buffer(beat), kTuple);
+      if (write_ec) break;
+    }
+  }
+  stream_timer_.reset();
+}
+
 awaitable<void> Connection::watchdog(std::shared_ptr<Connection> self) {
   while (socket_.is_open()) {
     timer_.expires_at(deadline_);
-    auto [ec] = co_await timer_.async_wait(kTuple);
+    co_await timer_.async_wait(kTuple);  // expiry or cancel: either way, re-check the deadline
     if (!socket_.is_open()) break;
     if (SteadyClock::now() >= deadline_) {
       close();

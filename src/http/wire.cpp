@@ -71,7 +71,7 @@ void serialize_response(const Response& response, bool head_only, bool keep_aliv
   if (!response.cache_control.empty())
     append_header(out, "Cache-Control", response.cache_control);
   for (const auto& [name, value] : response.headers) append_header(out, name, value);
-  if (response.status != 204) {
+  if (response.status != 204 && !response.stream) {
     auto length_end = std::to_chars(number, number + sizeof number, response.body.size()).ptr;
     append_header(out, "Content-Length", std::string_view(number, length_end - number));
   }

@@ -1,0 +1,77 @@
+#include "live/memory/memory_live_feed.h"
+
+namespace shortener {
+
+class MemoryLiveFeed::Subscription final : public LiveSubscription {
+ public:
+  Subscription(MemoryLiveFeed& feed, std::shared_ptr<Subscriber> subscriber)
+      : feed_(feed), subscriber_(std::move(subscriber)) {}
+  ~Subscription() override { feed_.unsubscribe(subscriber_); }
+
+  std::vector<std::shared_ptr<const EnrichedClick>> drain() override {
+    std::lock_guard lock(subscriber_->mutex);
+    std::vector<std::shared_ptr<const EnrichedClick>> out(subscriber_->pending.begin(),
+                                                          subscriber_->pending.end());
+    subscriber_->pending.clear();
+    return out;
+  }
+  bool dropped() const override {
+    std::lock_guard lock(subscriber_->mutex);
+    return subscriber_->dropped;
+  }
+
+ private:
+  MemoryLiveFeed& feed_;
+  std::shared_ptr<Subscriber> subscriber_;
+};
+
+void MemoryLiveFeed::publish(const std::vector<EnrichedClick>& clicks) {
+  if (clicks.empty()) return;
+  std::vector<std::shared_ptr<const EnrichedClick>> shared;
+  shared.reserve(clicks.size());
+  for (const auto& click : clicks) shared.push_back(std::make_shared<const EnrichedClick>(click));
+  std::lock_guard lock(mutex_);
+  for (const auto& subscriber : subscribers_) {
+    bool woke = false;
+    {
+      std::lock_guard sub_lock(subscriber->mutex);
+      if (subscriber->dropped) continue;
+      for (const auto& click : shared) {
+        if (!subscriber->filter.matches(*click)) continue;
+        if (subscriber->pending.size() >= max_pending_) {
+          subscriber->dropped = true;
+          subscriber->pending.clear();
+          break;
+        }
+        subscriber->pending.push_back(click);
+        woke = true;
+      }
+      woke = woke || subscriber->dropped;
+    }
+    if (woke) subscriber->wake();
+  }
+}
+
+std::unique_ptr<LiveSubscription> MemoryLiveFeed::subscribe(LiveFilter filter,
+                                                            std::function<void()> wake) {
+  auto subscriber = std::make_shared<Subscriber>();
+  subscriber->filter = filter;
+  subscriber->wake = std::move(wake);
+  {
+    std::lock_guard lock(mutex_);
+    subscribers_.insert(subscriber);
+  }
+  return std::make_unique<Subscription>(*this, std::move(subscriber));
+}
+
+void MemoryLiveFeed::unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
+  std::lock_guard lock(mutex_);
+  subscribers_.erase(subscriber);
+}
+
+std::size_t MemoryLiveFeed::subscribers() const {
+  std::lock_guard lock(mutex_);
+  return subscribers_.size();
+}
+
+}  // namespace shortener
