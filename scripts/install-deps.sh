@@ -14,7 +14,7 @@ BUILD_PACKAGES=(
   nodejs npm uap-core
 )
 TEST_PACKAGES=(
-  python3 clang libclang-rt-14-dev clang-format
+  python3 clang-16 libclang-rt-16-dev clang-format
   wrk nginx-light sqlite3
 )
 

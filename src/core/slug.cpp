@@ -27,10 +27,11 @@ bool all_slug_chars(std::string_view s) {
   return std::all_of(s.begin(), s.end(), is_slug_char);
 }
 
-bool iequals_ascii(std::string_view a, std::string_view b) {
+// `word` is lower case (it comes from kReservedSlugs).
+bool iequals_ascii(std::string_view s, std::string_view word) {
   auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == y; });
+  return s.size() == word.size() && std::equal(s.begin(), s.end(), word.begin(),
+                                               [&](char x, char y) { return lower(x) == y; });
 }
 
 bool length_ok(std::size_t n) {
