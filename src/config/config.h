@@ -46,6 +46,15 @@ struct ServeConfig {
   std::size_t cache_mb = 256;
   bool access_log = false;
   std::string log_level = "info";
+  // Click tracking (embedded pipeline).
+  std::string data_files;  // root of the npm data packages; empty: next to the binary
+  std::vector<std::string> geoip_dbs;  // empty: the country database from data_files
+  std::string uap_regexes;             // empty: uap-core's regexes.yaml from data_files
+  std::string crawler_list;            // empty: crawler-user-agents.json from data_files
+  int worker_threads = 2;
+  std::size_t click_buffer = 65536;
+  int raw_retention_days = 90;
+  bool keep_ip_prefix = false;
 };
 
 struct KeysCreateConfig {

@@ -37,7 +37,8 @@ struct ClickDelivery {
 class ClickQueue {
  public:
   virtual ~ClickQueue() = default;
-  virtual Result<void> push(std::vector<ClickEvent> events) = 0;
+  // Takes the events on success; on failure leaves `events` untouched for a retry.
+  virtual Result<void> push(std::vector<ClickEvent>&& events) = 0;
   // Up to `max` events, waiting at most `wait` for the first one. Empty when none came or
   // the queue is closed and drained.
   virtual Result<ClickDelivery> pop(std::size_t max, std::chrono::milliseconds wait) = 0;

@@ -147,6 +147,34 @@ Result<void> LinkService::remove(std::string_view slug, const Caller& caller) {
   return removed;
 }
 
+Result<Link> LinkService::stats_access(std::string_view slug,
+                                       std::optional<std::string_view> bearer,
+                                       std::string client_ip) {
+  if (!bearer) return fail(Errc::unauthorized, "an API key or the link's stats token is required");
+  auto link = links_.find_link(slug);
+  if (link && !link->deleted_at && secure_equal(*bearer, link->stats_token)) return link;
+  if (!link && link.error().code != Errc::not_found) return link;
+  auto caller = authenticate(bearer, std::move(client_ip));
+  if (!caller) {
+    if (caller.error().code == Errc::unauthorized)
+      return fail(Errc::unauthorized, "unknown API key or stats token");
+    return std::unexpected(caller.error());
+  }
+  return owned_link(slug, *caller);
+}
+
+Result<std::vector<Link>> LinkService::all_links(const Caller& caller) {
+  std::vector<Link> links;
+  std::optional<std::int64_t> cursor;
+  do {
+    auto page = list(caller, kMaxPageSize, cursor);
+    if (!page) return std::unexpected(page.error());
+    for (auto& link : page->links) links.push_back(std::move(link));
+    cursor = page->next_cursor;
+  } while (cursor);
+  return links;
+}
+
 CachedLinkPtr LinkService::to_cached(const Link& link) {
   return std::make_shared<const CachedLink>(CachedLink{.id = link.id,
                                                        .account_id = link.account_id,

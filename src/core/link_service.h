@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 #include "core/link.h"
@@ -59,6 +60,11 @@ class LinkService {
   Result<LinkPage> list(const Caller& caller, int limit, std::optional<std::int64_t> cursor);
   Result<Link> update(std::string_view slug, const LinkPatch& patch, const Caller& caller);
   Result<void> remove(std::string_view slug, const Caller& caller);
+  // Analytics access: the owner's key, an admin key, or the link's own stats token.
+  Result<Link> stats_access(std::string_view slug, std::optional<std::string_view> bearer,
+                            std::string client_ip);
+  // Every live link of the caller's account (for account-wide analytics).
+  Result<std::vector<Link>> all_links(const Caller& caller);
 
   // The redirect path: L1 cache first (no store I/O on a hit), then the store, populating
   // the cache (negative entries for unknown slugs).

@@ -28,6 +28,12 @@ bool Router::try_handle_fast(const Request& request, Response& response) {
 void Router::handle(const Request& request, Response& response) {
   std::string_view path = request.path;
   if (path.starts_with(kApiPrefix)) return handle_api(request, response);
+  if (path == "/metrics") {
+    if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
+    response.set(200, "text/plain; version=0.0.4; charset=utf-8", context_.metrics());
+    response.cache_control = kNoStore;
+    return;
+  }
   if (path == "/healthz" || path == "/readyz") {
     if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
     return path == "/healthz" ? routes::healthz(response) : routes::readyz(context_, response);
@@ -49,10 +55,17 @@ void Router::handle_api(const Request& request, Response& response) {
       default: return method_not_allowed(response, "GET, HEAD, POST");
     }
   }
+  if (path == "/api/v1/stats" || path == "/api/v1/live") {
+    if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
+    return path == "/api/v1/stats" ? routes::account_stats(context_, request, response)
+                                   : routes::account_live(context_, request, response);
+  }
   if (path.starts_with(kLinksPath) && path.size() > kLinksPath.size() + 1 &&
       path[kLinksPath.size()] == '/') {
-    std::string_view slug = path.substr(kLinksPath.size() + 1);
-    if (slug.find('/') == std::string_view::npos) {
+    std::string_view rest = path.substr(kLinksPath.size() + 1);
+    auto slash = rest.find('/');
+    std::string_view slug = rest.substr(0, slash);
+    if (slash == std::string_view::npos) {
       switch (request.method) {
         case Method::get:
         case Method::head: return routes::get_link(context_, request, slug, response);
@@ -60,6 +73,13 @@ void Router::handle_api(const Request& request, Response& response) {
         case Method::delete_: return routes::delete_link(context_, request, slug, response);
         default: return method_not_allowed(response, "GET, HEAD, PATCH, DELETE");
       }
+    }
+    std::string_view sub = rest.substr(slash + 1);
+    if (sub == "stats" || sub == "clicks.csv" || sub == "live") {
+      if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
+      if (sub == "stats") return routes::link_stats(context_, request, slug, response);
+      if (sub == "live") return routes::link_live(context_, request, slug, response);
+      return routes::export_clicks(context_, request, slug, response);
     }
   }
   problem(response, Errc::not_found, "no API endpoint at " + std::string(path));

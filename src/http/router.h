@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/click_ports.h"
 #include "core/ip.h"
 #include "core/link_service.h"
 #include "http/response.h"
@@ -16,9 +17,14 @@ namespace shortener::http {
 // What routes need from the rest of the process.
 struct RouteContext {
   LinkService& links;
+  ClickSink& clicks;  // redirects hand click events here
+  StatsStore& stats;
+  LiveFeed& live;
+  const Clock& clock;
   std::string public_url;  // no trailing slash
   std::vector<Cidr> trusted_proxies;
   std::function<Result<void>()> ready;  // readiness of the stores
+  std::function<std::string()> metrics;  // Prometheus text exposition
 };
 
 class Router final : public RequestHandler {

@@ -6,6 +6,7 @@
 
 #include "core/time.h"
 #include "http/problem.h"
+#include "http/query.h"
 #include "http/routes/routes.h"
 #include "http/wire.h"
 
@@ -130,20 +131,6 @@ Result<LinkPatch> parse_patch(const json::object& body) {
   return patch;
 }
 
-// Query parameter by name (no decoding needed: values are digits or opaque cursors).
-std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto pair = query.substr(0, amp);
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name)
-      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
 std::optional<std::int64_t> parse_int(std::string_view text) {
   std::int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -153,17 +140,23 @@ std::optional<std::int64_t> parse_int(std::string_view text) {
 
 }  // namespace
 
-Result<Caller> caller_of(const RouteContext& ctx, const Request& request) {
-  std::string ip = client_address(request.peer, request.x_forwarded_for, ctx.trusted_proxies)
-                       .to_string();
-  if (request.authorization.empty()) return ctx.links.authenticate(std::nullopt, std::move(ip));
+Result<std::optional<std::string_view>> bearer_of(const Request& request) {
+  if (request.authorization.empty()) return std::optional<std::string_view>{};
   std::string_view auth = request.authorization;
   constexpr std::string_view kBearer = "bearer ";
   bool bearer = auth.size() > kBearer.size() &&
                 std::equal(kBearer.begin(), kBearer.end(), auth.begin(),
                            [](char a, char b) { return a == std::tolower(b); });
   if (!bearer) return fail(Errc::unauthorized, "Authorization must be 'Bearer <API key>'");
-  return ctx.links.authenticate(auth.substr(kBearer.size()), std::move(ip));
+  return std::optional<std::string_view>{auth.substr(kBearer.size())};
+}
+
+Result<Caller> caller_of(const RouteContext& ctx, const Request& request) {
+  auto bearer = bearer_of(request);
+  if (!bearer) return std::unexpected(bearer.error());
+  return ctx.links.authenticate(
+      *bearer,
+      client_address(request.peer, request.x_forwarded_for, ctx.trusted_proxies).to_string());
 }
 
 void create_link(const RouteContext& ctx, const Request& request, Response& response) {

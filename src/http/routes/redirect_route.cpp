@@ -2,6 +2,8 @@
 // cacheable by the browser (every click must reach us: 302, not 301).
 #include <string>
 
+#include "core/click.h"
+#include "http/query.h"
 #include "http/routes/routes.h"
 #include "http/wire.h"
 
@@ -38,6 +40,29 @@ void page(Response& response, int status, std::string_view title, std::string_vi
   response.cache_control = kNoStore;
 }
 
+// A counted redirect: GET (not HEAD) answered with 302. The event goes to the in-process
+// buffer: no I/O, no waiting; a full buffer drops and counts it.
+void record_click(const RouteContext& ctx, const Request& request, const CachedLink& link) {
+  TimeUs now = ctx.clock.now_us();
+  ClickEvent event{
+      .id = new_event_id(now),
+      .link_id = link.id,
+      .account_id = link.account_id,
+      .slug = link.slug,
+      .at = now,
+      .ip = client_address(request.peer, request.x_forwarded_for, ctx.trusted_proxies)
+                .to_string(),
+      .user_agent = request.user_agent,
+      .referer = request.referer,
+      .accept_language = request.accept_language,
+      .utm_source = request.query.empty()
+                        ? std::string()
+                        : query_param(request.query, "utm_source").value_or(""),
+      .destination = link.url,
+  };
+  ctx.clicks.offer(std::move(event));
+}
+
 void answer(const Resolution& resolution, Response& response) {
   switch (resolution.kind) {
     case Resolution::Kind::found:
@@ -65,17 +90,22 @@ void not_found_page(Response& response) {
   page(response, 404, "Link not found", "No short link has this address.");
 }
 
-bool redirect_fast(const RouteContext& ctx, const Request&, std::string_view slug,
+bool redirect_fast(const RouteContext& ctx, const Request& request, std::string_view slug,
                    Response& response) {
   auto resolution = ctx.links.resolve_cached(slug);
   if (!resolution) return false;
   answer(*resolution, response);
+  if (resolution->kind == Resolution::Kind::found && request.method == Method::get)
+    record_click(ctx, request, *resolution->link);
   return true;
 }
 
-void redirect(const RouteContext& ctx, const Request&, std::string_view slug,
+void redirect(const RouteContext& ctx, const Request& request, std::string_view slug,
               Response& response) {
-  answer(ctx.links.resolve(slug), response);
+  auto resolution = ctx.links.resolve(slug);
+  answer(resolution, response);
+  if (resolution.kind == Resolution::Kind::found && request.method == Method::get)
+    record_click(ctx, request, *resolution.link);
 }
 
 void preview(const RouteContext& ctx, const Request&, std::string_view slug,

@@ -33,6 +33,20 @@ void update_link(const RouteContext& ctx, const Request& request, std::string_vi
 void delete_link(const RouteContext& ctx, const Request& request, std::string_view slug,
                  Response& response);
 
+// Analytics (stats_route.cpp, live_route.cpp).
+void link_stats(const RouteContext& ctx, const Request& request, std::string_view slug,
+                Response& response);
+void account_stats(const RouteContext& ctx, const Request& request, Response& response);
+void export_clicks(const RouteContext& ctx, const Request& request, std::string_view slug,
+                   Response& response);
+void link_live(const RouteContext& ctx, const Request& request, std::string_view slug,
+               Response& response);
+void account_live(const RouteContext& ctx, const Request& request, Response& response);
+
+// The bearer credential of the request, if any ("Bearer X" -> "X"); Errc::unauthorized for
+// another scheme.
+Result<std::optional<std::string_view>> bearer_of(const Request& request);
+
 // Who is calling: the bearer key (if any) and the client address (per --trust-proxy).
 Result<Caller> caller_of(const RouteContext& ctx, const Request& request);
 

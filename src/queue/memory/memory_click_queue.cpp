@@ -7,13 +7,14 @@ namespace shortener {
 
 MemoryClickQueue::MemoryClickQueue(std::size_t capacity) : capacity_(capacity) {}
 
-Result<void> MemoryClickQueue::push(std::vector<ClickEvent> events) {
+Result<void> MemoryClickQueue::push(std::vector<ClickEvent>&& events) {
   {
     std::lock_guard lock(mutex_);
     if (closed_) return fail(Errc::unavailable, "click queue is closed");
     if (events_.size() + events.size() > capacity_)
       return fail(Errc::unavailable, "click queue is full");
     for (auto& event : events) events_.push_back(std::move(event));
+    events.clear();
   }
   ready_.notify_all();
   return {};

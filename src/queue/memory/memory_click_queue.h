@@ -20,7 +20,7 @@ class MemoryClickQueue final : public ClickQueue {
   // them and eventually drops, counted).
   explicit MemoryClickQueue(std::size_t capacity = 2'000'000);
 
-  Result<void> push(std::vector<ClickEvent> events) override;
+  Result<void> push(std::vector<ClickEvent>&& events) override;
   Result<ClickDelivery> pop(std::size_t max, std::chrono::milliseconds wait) override;
   Result<void> ack(const ClickDelivery& delivery) override;
   void nack(ClickDelivery delivery) override;

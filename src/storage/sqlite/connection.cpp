@@ -155,6 +155,13 @@ Result<Transaction> Transaction::begin(Connection& db) {
   return Transaction(db);
 }
 
+Result<Transaction> Transaction::begin_read(Connection& db) {
+  if (auto ok = db.exec("BEGIN", "begin read transaction"); !ok) {
+    return std::unexpected(std::move(ok.error()));
+  }
+  return Transaction(db);
+}
+
 Transaction::~Transaction() {
   // ROLLBACK fails only when no transaction is left (SQLite rolls back by itself after some
   // errors, e.g. a full disk), so its result carries no news.

@@ -106,6 +106,9 @@ class Connection {
 class Transaction {
  public:
   static Result<Transaction> begin(Connection& db);
+  // Plain (deferred) BEGIN, for a reader that wants one snapshot across several statements;
+  // it takes no write lock. Never on the writer: it could not upgrade without risking BUSY.
+  static Result<Transaction> begin_read(Connection& db);
   Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;

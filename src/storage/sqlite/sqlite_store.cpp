@@ -1,7 +1,6 @@
 #include "storage/sqlite/sqlite_store.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <utility>
@@ -9,6 +8,8 @@
 
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/reader_pool.h"
+#include "storage/sqlite/sqlite_click_store.h"
 #include "storage/sqlite/statements.h"
 
 namespace shortener {
@@ -51,55 +52,6 @@ struct SqliteStore::Writer {
   std::mutex mu;  // held for the whole of each write call, statement and all
 };
 
-class SqliteStore::ReaderPool {
- public:
-  struct Reader {
-    Connection conn;
-    sqlite::ReaderStatements st;
-  };
-
-  // A reader borrowed for one call; back in the pool when the lease ends.
-  class Lease {
-   public:
-    Lease(ReaderPool& pool, Reader& reader) : pool_(pool), reader_(reader) {}
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() { pool_.release(reader_); }
-    Reader* operator->() const { return &reader_; }
-
-   private:
-    ReaderPool& pool_;
-    Reader& reader_;
-  };
-
-  explicit ReaderPool(std::vector<std::unique_ptr<Reader>> readers) : readers_(std::move(readers)) {
-    for (auto& reader : readers_) idle_.push_back(reader.get());
-  }
-
-  // Waits while every reader is busy; calls are single statements, so waits are short.
-  Lease acquire() {
-    std::unique_lock lock(mu_);
-    idle_changed_.wait(lock, [this] { return !idle_.empty(); });
-    Reader* reader = idle_.back();  // LIFO: the most recently used connection has a warm cache
-    idle_.pop_back();
-    return Lease(*this, *reader);
-  }
-
- private:
-  void release(Reader& reader) {
-    {
-      std::lock_guard lock(mu_);
-      idle_.push_back(&reader);
-    }
-    idle_changed_.notify_one();
-  }
-
-  std::vector<std::unique_ptr<Reader>> readers_;
-  std::mutex mu_;
-  std::condition_variable idle_changed_;
-  std::vector<Reader*> idle_;
-};
-
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
                                                        const SqliteOptions& options) {
   auto conn = Connection::open(path, {.query_only = false, .busy_timeout = options.busy_timeout});
@@ -108,26 +60,22 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (auto ok = sqlite::migrate(*conn); !ok) return prefixed(std::move(ok.error()), path);
   auto statements = sqlite::prepare_writer(*conn);
   if (!statements) return prefixed(std::move(statements.error()), path);
-  auto writer = std::make_unique<Writer>(std::move(*conn), std::move(*statements));
+  auto writer = std::make_shared<Writer>(std::move(*conn), std::move(*statements));
 
   // Readers open after the migrations, so they prepare against the current schema.
-  std::vector<std::unique_ptr<ReaderPool::Reader>> readers;
-  const int count = std::clamp(options.readers, 1, kMaxReaders);
-  for (int i = 0; i < count; ++i) {
-    auto reader =
-        Connection::open(path, {.query_only = true, .busy_timeout = options.busy_timeout});
-    if (!reader) return std::unexpected(std::move(reader.error()));
-    auto reads = sqlite::prepare_reader(*reader);
-    if (!reads) return prefixed(std::move(reads.error()), path);
-    readers.push_back(std::unique_ptr<ReaderPool::Reader>(
-        new ReaderPool::Reader{std::move(*reader), std::move(*reads)}));
-  }
-  auto pool = std::make_unique<ReaderPool>(std::move(readers));
-  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(writer), std::move(pool)));
+  auto pool = ReaderPool::open(path, std::clamp(options.readers, 1, kMaxReaders),
+                               options.busy_timeout, sqlite::prepare_reader);
+  if (!pool) return prefixed(std::move(pool.error()), path);
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(writer), std::move(*pool), path, options.busy_timeout));
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers)
-    : writer_(std::move(writer)), readers_(std::move(readers)) {}
+SqliteStore::SqliteStore(std::shared_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers,
+                         std::string path, std::chrono::milliseconds busy_timeout)
+    : writer_(std::move(writer)),
+      readers_(std::move(readers)),
+      path_(std::move(path)),
+      busy_timeout_(busy_timeout) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -266,6 +214,14 @@ Result<Account> SqliteStore::find_account_by_key_hash(std::string_view key_hash)
   // The hash is a secret's fingerprint: keep it out of the error detail (and so out of logs).
   if (!*row) return fail(Errc::not_found, "unknown API key");
   return Account{.id = query.int64(0), .admin = query.int64(1) != 0, .created_at = query.int64(2)};
+}
+
+Result<std::unique_ptr<SqliteClickStore>> SqliteStore::open_click_store(int readers) {
+  // Aliasing pointers: each keeps the whole Writer alive while naming one of its members.
+  std::shared_ptr<Connection> conn(writer_, &writer_->conn);
+  std::shared_ptr<std::mutex> mu(writer_, &writer_->mu);
+  return SqliteClickStore::open(std::move(conn), std::move(mu), path_,
+                                std::clamp(readers, 1, kMaxReaders), busy_timeout_);
 }
 
 Result<bool> SqliteStore::has_admin() {

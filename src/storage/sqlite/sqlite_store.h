@@ -21,6 +21,14 @@
 
 namespace shortener {
 
+namespace sqlite {
+template <class Statements>
+class ReaderPool;
+struct ReaderStatements;
+}  // namespace sqlite
+
+class SqliteClickStore;
+
 struct SqliteOptions {
   // Reader connections. Size it to the number of threads that read at once (the HTTP threads);
   // a call that finds none free waits for one. Clamped to 1..64.
@@ -55,16 +63,28 @@ class SqliteStore final : public LinkStore, public AccountStore {
   Result<Account> find_account_by_key_hash(std::string_view key_hash) override;
   Result<bool> has_admin() override;
 
+  // The analytics adapter (ClickStore + StatsStore) over the same file. It shares this store's
+  // writer connection and its mutex: SQLite admits one writer at a time, and queueing link and
+  // click writes on one in-process mutex is fair and immediate, where two writer connections
+  // would poll the file lock through busy_timeout. It opens `readers` reader connections of its
+  // own (clamped to 1..64), so a long stats query or CSV export never holds a redirect's reader.
+  // The click store may outlive this object (it keeps the writer alive).
+  Result<std::unique_ptr<SqliteClickStore>> open_click_store(int readers = 2);
+
  private:
   struct Writer;
-  class ReaderPool;
+  using ReaderPool = sqlite::ReaderPool<sqlite::ReaderStatements>;
 
-  SqliteStore(std::unique_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers);
+  SqliteStore(std::shared_ptr<Writer> writer, std::unique_ptr<ReaderPool> readers, std::string path,
+              std::chrono::milliseconds busy_timeout);
 
   // Declaration order matters: readers close before the writer, so the writer is the last
-  // connection and checkpoints the WAL into the main file on close.
-  std::unique_ptr<Writer> writer_;
+  // connection and checkpoints the WAL into the main file on close. Shared with the click
+  // store, which holds the writer alive until it closes its own readers.
+  std::shared_ptr<Writer> writer_;
   std::unique_ptr<ReaderPool> readers_;
+  std::string path_;
+  std::chrono::milliseconds busy_timeout_;
 };
 
 }  // namespace shortener

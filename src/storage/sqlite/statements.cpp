@@ -52,6 +52,85 @@ constexpr std::string_view kPing = "SELECT max(version) FROM schema_migrations";
 
 #undef LINK_COLUMNS
 
+#define CLICK_COLUMNS                                                                        \
+  "id, link_id, at, country, region, city, referrer, device, browser, browser_version, os, " \
+  "bot, bot_reason, visitor, utm_source, destination, ip_prefix, first_of_day"
+#define LINK_SET "(SELECT j.value FROM json_each(?1) AS j)"
+
+constexpr std::string_view kInsertClick =
+    "INSERT INTO clicks (" CLICK_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+    "ON CONFLICT (id) DO NOTHING";
+
+constexpr std::string_view kInsertVisitor =
+    "INSERT INTO visitors (day, link_id, visitor) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+constexpr std::string_view kDeleteVisitor =
+    "DELETE FROM visitors WHERE day = ?1 AND link_id = ?2 AND visitor = ?3";
+
+// Rollups take increments computed per batch in memory: one upsert per touched row.
+constexpr std::string_view kAddHourly =
+    "INSERT INTO rollup_hourly (link_id, hour, clicks, uniques, bot_clicks) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (link_id, hour) DO UPDATE SET "
+    "clicks = clicks + excluded.clicks, uniques = uniques + excluded.uniques, "
+    "bot_clicks = bot_clicks + excluded.bot_clicks";
+constexpr std::string_view kAddMinutely =
+    "INSERT INTO rollup_minutely (link_id, minute, clicks, uniques, bot_clicks) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (link_id, minute) DO UPDATE SET "
+    "clicks = clicks + excluded.clicks, uniques = uniques + excluded.uniques, "
+    "bot_clicks = bot_clicks + excluded.bot_clicks";
+constexpr std::string_view kAddDailyDim =
+    "INSERT INTO rollup_daily_dims (link_id, dim, day, value, clicks, bot_clicks) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (link_id, dim, day, value) DO UPDATE SET "
+    "clicks = clicks + excluded.clicks, bot_clicks = bot_clicks + excluded.bot_clicks";
+
+// Retention deletes the oldest rows a chunk at a time (each its own short transaction), walking
+// an index on time so each chunk reads only what it deletes.
+constexpr std::string_view kPruneClicks =
+    "DELETE FROM clicks WHERE id IN "
+    "(SELECT id FROM clicks WHERE at < ?1 ORDER BY at LIMIT ?2)";
+constexpr std::string_view kPruneMinutely =
+    "DELETE FROM rollup_minutely WHERE (link_id, minute) IN "
+    "(SELECT link_id, minute FROM rollup_minutely WHERE minute < ?1 ORDER BY minute LIMIT ?2)";
+constexpr std::string_view kPruneVisitors =
+    "DELETE FROM visitors WHERE (day, link_id, visitor) IN "
+    "(SELECT day, link_id, visitor FROM visitors WHERE day < ?1 LIMIT ?2)";
+
+// Buckets are `hour / width * width`: the hour itself, or its UTC day (timestamps are >= 0).
+constexpr std::string_view kSeriesHourly =
+    "SELECT hour / ?4 * ?4 AS t, sum(clicks), sum(uniques), sum(bot_clicks) FROM rollup_hourly "
+    "WHERE link_id IN " LINK_SET " AND hour >= ?2 AND hour < ?3 GROUP BY t";
+constexpr std::string_view kSeriesMinutely =
+    "SELECT minute / ?4 * ?4 AS t, sum(clicks), sum(uniques), sum(bot_clicks) "
+    "FROM rollup_minutely "
+    "WHERE link_id IN " LINK_SET " AND minute >= ?2 AND minute < ?3 GROUP BY t";
+
+// Values seen only from bots drop out (HAVING n > 0) when bots are excluded.
+constexpr std::string_view kTopValues =
+    "SELECT value, sum(clicks + ?5 * bot_clicks) AS n FROM rollup_daily_dims "
+    "WHERE link_id IN " LINK_SET
+    " AND dim = ?2 AND day >= ?3 AND day < ?4 "
+    "GROUP BY value HAVING n > 0 ORDER BY n DESC, value LIMIT ?6";
+constexpr std::string_view kTopLinksHourly =
+    "SELECT link_id, sum(clicks + ?4 * bot_clicks) AS n FROM rollup_hourly "
+    "WHERE link_id IN " LINK_SET
+    " AND hour >= ?2 AND hour < ?3 "
+    "GROUP BY link_id HAVING n > 0 ORDER BY n DESC, link_id LIMIT ?5";
+constexpr std::string_view kTopLinksMinutely =
+    "SELECT link_id, sum(clicks + ?4 * bot_clicks) AS n FROM rollup_minutely "
+    "WHERE link_id IN " LINK_SET
+    " AND minute >= ?2 AND minute < ?3 "
+    "GROUP BY link_id HAVING n > 0 ORDER BY n DESC, link_id LIMIT ?5";
+
+// Keyset pagination on (at, id), the order of clicks_by_link (whose entries end with the id):
+// each page is a short statement of its own, so a slow export holds no snapshot between pages.
+constexpr std::string_view kExportPage =
+    "SELECT " CLICK_COLUMNS
+    " FROM clicks WHERE link_id = ?1 AND at >= ?2 AND at < ?4 AND (at > ?2 OR id > ?3) "
+    "ORDER BY at, id LIMIT ?5";
+
+#undef LINK_SET
+#undef CLICK_COLUMNS
+
 struct Spec {
   Statement* target;
   std::string_view sql;
@@ -89,6 +168,33 @@ Result<ReaderStatements> prepare_reader(Connection& db) {
                              {&s.find_account, kFindAccount},
                              {&s.has_admin, kHasAdmin},
                              {&s.ping, kPing}});
+  if (!ok) return std::unexpected(std::move(ok.error()));
+  return s;
+}
+
+Result<ClickWriterStatements> prepare_click_writer(Connection& db) {
+  ClickWriterStatements s;
+  auto ok = prepare_all(db, {{&s.insert_click, kInsertClick},
+                             {&s.insert_visitor, kInsertVisitor},
+                             {&s.delete_visitor, kDeleteVisitor},
+                             {&s.add_hourly, kAddHourly},
+                             {&s.add_minutely, kAddMinutely},
+                             {&s.add_daily_dim, kAddDailyDim},
+                             {&s.prune_clicks, kPruneClicks},
+                             {&s.prune_minutely, kPruneMinutely},
+                             {&s.prune_visitors, kPruneVisitors}});
+  if (!ok) return std::unexpected(std::move(ok.error()));
+  return s;
+}
+
+Result<ClickReaderStatements> prepare_click_reader(Connection& db) {
+  ClickReaderStatements s;
+  auto ok = prepare_all(db, {{&s.series_hourly, kSeriesHourly},
+                             {&s.series_minutely, kSeriesMinutely},
+                             {&s.top_values, kTopValues},
+                             {&s.top_links_hourly, kTopLinksHourly},
+                             {&s.top_links_minutely, kTopLinksMinutely},
+                             {&s.export_page, kExportPage}});
   if (!ok) return std::unexpected(std::move(ok.error()));
   return s;
 }

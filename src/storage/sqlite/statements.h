@@ -30,6 +30,34 @@ struct ReaderStatements {
 Result<WriterStatements> prepare_writer(Connection& db);
 Result<ReaderStatements> prepare_reader(Connection& db);
 
+// SqliteClickStore's statements, prepared on the shared writer connection.
+struct ClickWriterStatements {
+  Statement insert_click;    // ?1..?18 in kClickColumns order; no-op when the id exists
+  Statement insert_visitor;  // ?1 day ?2 link ?3 visitor; no-op when already counted
+  Statement delete_visitor;  // ?1 day ?2 link ?3 visitor
+  Statement add_hourly;      // ?1 link ?2 hour ?3 clicks ?4 uniques ?5 bot_clicks
+  Statement add_minutely;    // ?1 link ?2 minute ?3 clicks ?4 uniques ?5 bot_clicks
+  Statement add_daily_dim;   // ?1 link ?2 dim ?3 day ?4 value ?5 clicks ?6 bot_clicks
+  Statement prune_clicks;    // ?1 at before ?2 chunk rows
+  Statement prune_minutely;  // ?1 minute before ?2 chunk rows
+  Statement prune_visitors;  // ?1 day before ?2 chunk rows
+};
+
+// Every analytics reader's statements. Link sets are bound as one JSON array (?1, read with
+// json_each): an account may own thousands of links, past SQLite's bound-parameter limit.
+struct ClickReaderStatements {
+  Statement series_hourly;     // ?1 links ?2 from ?3 to ?4 bucket width; -> t, clicks, uniques,
+                               //    bot_clicks (sparse, humans only in clicks)
+  Statement series_minutely;   // same, from rollup_minutely
+  Statement top_values;        // ?1 links ?2 dim ?3 from day ?4 to ?5 bots 0|1 ?6 limit
+  Statement top_links_hourly;  // ?1 links ?2 from ?3 to ?4 bots 0|1 ?5 limit -> link, clicks
+  Statement top_links_minutely;
+  Statement export_page;  // ?1 link ?2 after at ?3 after id ?4 to ?5 limit; kClickColumns
+};
+
+Result<ClickWriterStatements> prepare_click_writer(Connection& db);
+Result<ClickReaderStatements> prepare_click_reader(Connection& db);
+
 // A link row as selected or returned by the statements above.
 Link read_link(const Query& row);
 

@@ -1,0 +1,69 @@
+// The Enricher of the click pipeline: user agent (uap-core via RE2), bots (crawler list + uap
+// spiders), geo (MMDB), referrer host, and the unique-visitor key with a daily salt.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "worker/click_pipeline.h"
+#include "worker/enrich/bot_detector.h"
+#include "worker/enrich/geo_locator.h"
+#include "worker/enrich/user_agent.h"
+#include "worker/enrich/visitor_hash.h"
+
+namespace shortener {
+
+struct EnricherOptions {
+  std::string uap_regexes;             // uap-core regexes.yaml
+  std::string crawler_list;            // crawler-user-agents.json
+  std::vector<std::string> geoip_dbs;  // MMDB files (IPv4 and IPv6 may be separate)
+  std::filesystem::path salt_file;     // where the current daily salts live
+  bool keep_ip_prefix = false;         // store /24 (IPv4) or /48 (IPv6) of the client address
+};
+
+// Visitor salts rotate daily: a fresh random salt per UTC day, kept for today and yesterday
+// only (late events), persisted so a restart does not double-count today's visitors. Older
+// salts are deleted, so older visitor keys cannot be linked to anyone, not even by us.
+class DailySalts {
+ public:
+  explicit DailySalts(std::filesystem::path file);
+  // Shared: a concurrent rotation may forget the day while the caller still hashes with it.
+  std::shared_ptr<const enrich::VisitorHasher> for_day(enrich::VisitorDay day);
+
+ private:
+  void load();
+  void save() const;
+
+  std::filesystem::path file_;
+  std::mutex mutex_;
+  std::map<enrich::VisitorDay, std::string> salts_;
+  std::map<enrich::VisitorDay, std::shared_ptr<const enrich::VisitorHasher>> hashers_;
+};
+
+class ClickEnricher final : public Enricher {
+ public:
+  static Result<std::unique_ptr<ClickEnricher>> load(const EnricherOptions& options);
+  EnrichedClick enrich(const ClickEvent& event) override;
+
+  // Geo databases: reload when their files changed (polled) or on demand (SIGHUP).
+  Result<bool> reload_geo_if_changed() { return geo_.reload_if_changed(); }
+  Result<void> reload_geo() { return geo_.reload(); }
+  std::vector<enrich::GeoDatabase> geo_databases() const { return geo_.databases(); }
+
+ private:
+  ClickEnricher(enrich::UserAgentParser ua, enrich::BotDetector bots, enrich::GeoLocator geo,
+                const EnricherOptions& options);
+
+  enrich::UserAgentParser ua_;
+  enrich::BotDetector bots_;
+  enrich::GeoLocator geo_;
+  DailySalts salts_;
+  bool keep_ip_prefix_;
+};
+
+}  // namespace shortener

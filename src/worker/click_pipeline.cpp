@@ -1,0 +1,121 @@
+#include "worker/click_pipeline.h"
+
+#include <algorithm>
+
+namespace shortener {
+
+namespace {
+// The shipper holds on to events the queue refused up to this many, then drops (counted).
+constexpr std::size_t kMaxPendingShip = 1'000'000;
+}  // namespace
+
+ClickShipper::ClickShipper(ClickBuffer& buffer, ClickQueue& queue,
+                           std::chrono::milliseconds interval)
+    : buffer_(buffer), queue_(queue), interval_(interval) {}
+
+ClickShipper::~ClickShipper() { stop(); }
+
+void ClickShipper::start() { thread_ = std::thread([this] { run(); }); }
+
+void ClickShipper::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ClickShipper::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    lock.unlock();
+    ship_once();
+    lock.lock();
+  }
+  lock.unlock();
+  ship_once();  // the final drain: everything redirected before stop() is handed over
+}
+
+void ClickShipper::ship_once() {
+  buffer_.drain(pending_);
+  if (pending_.empty()) return;
+  std::size_t n = pending_.size();
+  if (auto pushed = queue_.push(std::move(pending_)); pushed) {
+    shipped_.fetch_add(n, std::memory_order_relaxed);
+    return;
+  }
+  // The queue refused (full or unavailable): push() took nothing, keep the events for the
+  // next round, dropping the oldest beyond the bound so memory stays bounded.
+  if (pending_.size() > kMaxPendingShip) {
+    std::size_t excess = pending_.size() - kMaxPendingShip;
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(excess));
+    dropped_.fetch_add(excess, std::memory_order_relaxed);
+  }
+}
+
+ClickWorkers::ClickWorkers(ClickQueue& queue, Enricher& enricher, ClickStore& store,
+                           LiveFeed& live, ClickWorkerOptions options)
+    : queue_(queue), enricher_(enricher), store_(store), live_(live), options_(options) {}
+
+ClickWorkers::~ClickWorkers() { drain_and_stop(std::chrono::steady_clock::now()); }
+
+void ClickWorkers::start() {
+  for (int i = 0; i < std::max(1, options_.threads); ++i)
+    threads_.emplace_back([this] { run(); });
+}
+
+bool ClickWorkers::drain_and_stop(std::chrono::steady_clock::time_point deadline) {
+  draining_ = true;
+  while (queue_.size() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  stop_now_ = true;
+  for (auto& thread : threads_)
+    if (thread.joinable()) thread.join();
+  threads_.clear();
+  return queue_.size() == 0;
+}
+
+void ClickWorkers::run() {
+  auto backoff = std::chrono::milliseconds(0);
+  while (!stop_now_) {
+    auto delivery = queue_.pop(options_.batch_max, options_.batch_wait);
+    if (!delivery || delivery->events.empty()) continue;
+    if (process(*delivery)) {
+      backoff = std::chrono::milliseconds(0);
+      continue;
+    }
+    queue_.nack(std::move(*delivery));
+    backoff = std::min(options_.max_backoff,
+                       std::max(std::chrono::milliseconds(50), backoff * 2));
+    // Sleep in small steps so shutdown is not held up by a long backoff.
+    for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stop_now_;
+         slept += std::chrono::milliseconds(10))
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+bool ClickWorkers::process(ClickDelivery& delivery) {
+  std::vector<EnrichedClick> clicks;
+  clicks.reserve(delivery.events.size());
+  for (const ClickEvent& event : delivery.events) clicks.push_back(enricher_.enrich(event));
+  auto written = store_.write(clicks);
+  if (!written) {
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  queue_.ack(delivery);
+  processed_.fetch_add(written->inserted, std::memory_order_relaxed);
+  duplicates_.fetch_add(written->duplicates, std::memory_order_relaxed);
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  live_.publish(clicks);  // store removed duplicates: subscribers see each click once
+  return true;
+}
+
+ClickWorkerCounters ClickWorkers::counters() const {
+  return {processed_.load(), duplicates_.load(), failures_.load(), batches_.load()};
+}
+
+}  // namespace shortener
