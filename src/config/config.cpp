@@ -89,6 +89,8 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
   option(app, "--raw-retention-days", c.raw_retention_days,
          "Days raw clicks are kept (rollups are kept forever)")
       ->check(CLI::Range(1, 36500));
+  option(app, "--web-dir", c.web_dir,
+         "Built web app to serve (default: web/dist of the source tree the binary was built in)");
   flag(app, "--keep-ip-prefix", c.keep_ip_prefix,
        "Store the /24 (IPv4) or /48 (IPv6) of click addresses (default: no address at all)");
   option(app, "--log-level", c.log_level, "trace, debug, info, warn, error")

@@ -55,6 +55,7 @@ struct ServeConfig {
   std::size_t click_buffer = 65536;
   int raw_retention_days = 90;
   bool keep_ip_prefix = false;
+  std::string web_dir;  // built web app; empty: web/dist next to the binary's parent directory
 };
 
 struct KeysCreateConfig {

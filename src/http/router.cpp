@@ -20,6 +20,7 @@ bool Router::try_handle_fast(const Request& request, Response& response) {
     return true;
   }
   if (!request.is_get_or_head() || request.path.starts_with(kApiPrefix)) return false;
+  if (context_.web && context_.web->serve(request, response)) return true;  // in memory
   auto slug = parse_slug_path(request.path);
   if (!slug || slug->preview) return false;
   return routes::redirect_fast(context_, request, slug->slug, response);

@@ -11,6 +11,7 @@
 #include "core/ip.h"
 #include "core/link_service.h"
 #include "http/response.h"
+#include "http/static_assets.h"
 
 namespace shortener::http {
 
@@ -25,6 +26,7 @@ struct RouteContext {
   std::vector<Cidr> trusted_proxies;
   std::function<Result<void>()> ready;  // readiness of the stores
   std::function<std::string()> metrics;  // Prometheus text exposition
+  const StaticAssets* web = nullptr;     // the web app (may serve nothing)
 };
 
 class Router final : public RequestHandler {

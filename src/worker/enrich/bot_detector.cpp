@@ -16,11 +16,11 @@ namespace {
 // match there wins, so these only catch what a given list version lacks. Deliberately not
 // here: in-app browsers of real users (Instagram, Snapchat, FBAN/FBAV).
 constexpr std::array<std::string_view, 19> kLinkPreviewPatterns = {
-    "Slackbot",      "Slack-ImgProxy",      "Twitterbot",   "facebookexternalhit",
-    "Facebot",       "facebookcatalog",     "WhatsApp/",    "TelegramBot",
-    "Discordbot",    "LinkedInBot",         "Pinterestbot", "redditbot",
-    "SkypeUriPreview", "MicrosoftPreview",  "Iframely",     "Embedly",
-    "vkShare",       "Cardyb",              "Mastodon/"};
+    "Slackbot",        "Slack-ImgProxy",   "Twitterbot",   "facebookexternalhit",
+    "Facebot",         "facebookcatalog",  "WhatsApp/",    "TelegramBot",
+    "Discordbot",      "LinkedInBot",      "Pinterestbot", "redditbot",
+    "SkypeUriPreview", "MicrosoftPreview", "Iframely",     "Embedly",
+    "vkShare",         "Cardyb",           "Mastodon/"};
 
 // The list is ~1,500 short literal-like patterns; their combined DFA stays far below this.
 constexpr std::int64_t kSetMaxMem = 32 << 20;
@@ -127,7 +127,9 @@ BotVerdict BotDetector::detect(std::string_view user_agent, const UserAgent& par
   return {};
 }
 
-BotDetector::Info BotDetector::info() const { return impl_->info; }
+BotDetector::Info BotDetector::info() const {
+  return impl_->info;
+}
 
 std::uint64_t BotDetector::set_fallbacks() const {
   return impl_->fallbacks.load(std::memory_order_relaxed);

@@ -35,23 +35,21 @@ bool one_of(std::string_view value, const std::array<std::string_view, N>& value
 constexpr std::array<std::string_view, 7> kTvOrConsoleTokens = {
     "SMART-TV", "SmartTV", "CrKey", "AppleTV", "PlayStation", "Xbox", "Nintendo"};
 
-constexpr std::array<std::string_view, 5> kTabletTokens = {"Tablet", "PlayBook", "Silk/",
-                                                           "Kindle", "iPad"};
+constexpr std::array<std::string_view, 5> kTabletTokens = {"Tablet", "PlayBook", "Silk/", "Kindle",
+                                                           "iPad"};
 
 constexpr std::array<std::string_view, 16> kMobileOs = {
-    "iOS",       "Android",    "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS",
+    "iOS",        "Android",   "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS",
     "Symbian OS", "Symbian^3", "Firefox OS",    "Sailfish",       "webOS",         "Tizen",
-    "Bada",      "MeeGo",      "Maemo",         "HarmonyOS"};
+    "Bada",       "MeeGo",     "Maemo",         "HarmonyOS"};
 
-constexpr std::array<std::string_view, 4> kPhoneDevices = {"iPhone", "iPod",
-                                                           "Generic Smartphone",
+constexpr std::array<std::string_view, 4> kPhoneDevices = {"iPhone", "iPod", "Generic Smartphone",
                                                            "Generic Feature Phone"};
 
 constexpr std::array<std::string_view, 24> kDesktopOs = {
-    "Mac OS X", "Mac OS",  "macOS",      "Linux",     "Ubuntu",    "Kubuntu", "Xubuntu",
-    "Debian",   "Fedora",  "Red Hat",    "SUSE",      "openSUSE",  "Mint",    "Gentoo",
-    "Slackware", "Mandriva", "Arch Linux", "CentOS",  "Chrome OS", "ChromeOS", "FreeBSD",
-    "OpenBSD",  "NetBSD",  "Solaris"};
+    "Mac OS X",   "Mac OS",  "macOS",     "Linux",    "Ubuntu",  "Kubuntu", "Xubuntu",   "Debian",
+    "Fedora",     "Red Hat", "SUSE",      "openSUSE", "Mint",    "Gentoo",  "Slackware", "Mandriva",
+    "Arch Linux", "CentOS",  "Chrome OS", "ChromeOS", "FreeBSD", "OpenBSD", "NetBSD",    "Solaris"};
 
 bool is_windows_desktop(std::string_view os) {
   return os.starts_with("Windows") && !os.starts_with("Windows Phone") &&

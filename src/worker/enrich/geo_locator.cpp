@@ -31,8 +31,8 @@ Result<FileStamp> stamp_of(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) {
     return fail(Errc::unavailable, "cannot stat " + path + ": " + std::strerror(errno));
   }
-  return FileStamp{st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec, st.st_size,
-                   st.st_ino, st.st_dev};
+  return FileStamp{st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec, st.st_size, st.st_ino,
+                   st.st_dev};
 }
 
 // One open MMDB. Not movable: libmaxminddb keeps pointers into MMDB_s.
@@ -107,7 +107,8 @@ bool fill_name(std::string& out, std::string_view name) {
 
 // Fills the fields still unknown from one database record, flat schema first.
 void fill_from(MMDB_entry_s entry, GeoLocation& out) {
-  if (out.country == kUnknownPlace && !fill_country(out.country, string_at(entry, "country_code"))) {
+  if (out.country == kUnknownPlace &&
+      !fill_country(out.country, string_at(entry, "country_code"))) {
     fill_country(out.country, string_at(entry, "country", "iso_code"));
   }
   if (out.region == kUnknownPlace && !fill_name(out.region, string_at(entry, "state1"))) {

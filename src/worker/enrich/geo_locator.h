@@ -28,9 +28,9 @@ struct GeoLocation {
 
 struct GeoDatabase {
   std::string path;
-  std::string type;              // metadata database_type, e.g. "GeoLite2-City"
+  std::string type;               // metadata database_type, e.g. "GeoLite2-City"
   std::uint64_t build_epoch = 0;  // metadata build_epoch: when the file was built (Unix s)
-  int ip_version = 0;            // 4: IPv4 only; 6: IPv6 (and usually IPv4 too)
+  int ip_version = 0;             // 4: IPv4 only; 6: IPv6 (and usually IPv4 too)
 };
 
 class GeoLocator {

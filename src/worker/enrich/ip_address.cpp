@@ -46,14 +46,14 @@ constexpr Prefix kSpecialV4[] = {
 };
 
 constexpr Prefix kSpecialV6[] = {
-    {{0}, 96},                    // unspecified, loopback, deprecated IPv4-compatible
-    {{0x01, 0x00}, 64},           // discard-only
+    {{0}, 96},                       // unspecified, loopback, deprecated IPv4-compatible
+    {{0x01, 0x00}, 64},              // discard-only
     {{0x20, 0x01, 0x0d, 0xb8}, 32},  // documentation
     {{0x20, 0x01, 0x00, 0x02, 0x00, 0x00}, 48},  // benchmarking
-    {{0xfc}, 7},                  // unique local
-    {{0xfe, 0x80}, 10},           // link-local
-    {{0xfe, 0xc0}, 10},           // deprecated site-local
-    {{0xff}, 8},                  // multicast
+    {{0xfc}, 7},                                 // unique local
+    {{0xfe, 0x80}, 10},                          // link-local
+    {{0xfe, 0xc0}, 10},                          // deprecated site-local
+    {{0xff}, 8},                                 // multicast
 };
 
 std::string_view strip(std::string_view text) {

@@ -5,9 +5,9 @@
 namespace shortener::enrich {
 namespace {
 
-constexpr std::size_t kMaxHost = 253;        // DNS limit for a name
-constexpr std::size_t kMaxLabel = 63;        // DNS limit for a label
-constexpr std::size_t kMaxUtmSource = 100;   // a label for charts, not a payload
+constexpr std::size_t kMaxHost = 253;       // DNS limit for a name
+constexpr std::size_t kMaxLabel = 63;       // DNS limit for a label
+constexpr std::size_t kMaxUtmSource = 100;  // a label for charts, not a payload
 
 std::string_view trim(std::string_view s) {
   constexpr std::string_view kBlank = " \t";
@@ -101,8 +101,8 @@ bool valid_host_name(std::string_view host) {
       label = 0;
       continue;
     }
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                    u >= 0x80;
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || u >= 0x80;
     if (!ok || ++label > kMaxLabel * 4) return false;  // UTF-8 labels: up to 4 bytes a char
   }
   return label > 0;
@@ -168,8 +168,8 @@ std::string referrer_host(std::string_view referer) {
     port = after.empty() ? after : after.substr(1);
     host = host.substr(0, close + 1);
     const std::string_view inside = host.substr(1, host.size() - 2);
-    if (inside.empty() || inside.find_first_not_of("0123456789abcdefABCDEF:.") !=
-                              std::string_view::npos) {
+    if (inside.empty() ||
+        inside.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos) {
       return std::string(kUnknownReferrer);
     }
   } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {

@@ -132,8 +132,8 @@ Result<RuleSection> RuleSection::compile(const YamlNode& rules, const RuleSchema
     const re2::StringPiece text(source.data(), source.size());
     const RE2 probe(text, regex_options(kProbeBytes, case_sensitive));
     if (!probe.ok()) {
-      return fail(Errc::invalid_input,
-                  "rule " + std::to_string(i) + " /" + std::string(*pattern) + "/: " + probe.error());
+      return fail(Errc::invalid_input, "rule " + std::to_string(i) + " /" + std::string(*pattern) +
+                                           "/: " + probe.error());
     }
     const std::int64_t max_mem =
         std::clamp(probe.ProgramSize() * kRegexBytesPerInstruction, kRegexMinBytes,
@@ -166,8 +166,7 @@ Result<RuleSection> RuleSection::compile(const YamlNode& rules, const RuleSchema
   return section;
 }
 
-std::optional<RuleFields> RuleSection::match(std::string_view ua,
-                                             std::string_view lowered) const {
+std::optional<RuleFields> RuleSection::match(std::string_view ua, std::string_view lowered) const {
   std::vector<int> atoms;
   RE2::Set::ErrorInfo info{};
   const bool any = atoms_->Match(re2::StringPiece(lowered.data(), lowered.size()), &atoms, &info);
@@ -192,10 +191,9 @@ std::optional<RuleFields> RuleSection::apply(const Rule& rule, std::string_view 
   std::array<re2::StringPiece, kMaxGroups + 1> groups{};
   // Without submatches RE2 answers from its DFA alone, much cheaper than extracting groups;
   // group 0 alone (the window check) still avoids the NFA.
-  const int ngroups =
-      rule.groups_needed > 0
-          ? std::min(rule.regex->NumberOfCapturingGroups(), rule.groups_needed) + 1
-          : (rule.max_start >= 0 ? 1 : 0);
+  const int ngroups = rule.groups_needed > 0
+                          ? std::min(rule.regex->NumberOfCapturingGroups(), rule.groups_needed) + 1
+                          : (rule.max_start >= 0 ? 1 : 0);
   if (!rule.regex->Match(re2::StringPiece(ua.data(), ua.size()), 0, ua.size(), RE2::UNANCHORED,
                          groups.data(), ngroups)) {
     return std::nullopt;

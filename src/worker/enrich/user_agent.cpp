@@ -96,9 +96,9 @@ Result<UserAgentParser> UserAgentParser::load(const std::string& regexes_path,
   if (!os) return std::unexpected(os.error());
   auto device = compile_section(*root, "device_parsers", kDeviceSchema, budget);
   if (!device) return std::unexpected(device.error());
-  return UserAgentParser(std::unique_ptr<Impl>(
-      new Impl{std::move(*browser), std::move(*os), std::move(*device), options,
-               ShardedLruCache<UserAgent>(options.cache_entries)}));
+  return UserAgentParser(
+      std::unique_ptr<Impl>(new Impl{std::move(*browser), std::move(*os), std::move(*device),
+                                     options, ShardedLruCache<UserAgent>(options.cache_entries)}));
 }
 
 UserAgentParser::UserAgentParser(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -128,10 +128,9 @@ UserAgentParser::Info UserAgentParser::info() const {
 }
 
 UserAgentParser::Stats UserAgentParser::stats() const {
-  return {impl_->hits.load(std::memory_order_relaxed),
-          impl_->misses.load(std::memory_order_relaxed),
-          impl_->browser.set_fallbacks() + impl_->os.set_fallbacks() +
-              impl_->device.set_fallbacks()};
+  return {
+      impl_->hits.load(std::memory_order_relaxed), impl_->misses.load(std::memory_order_relaxed),
+      impl_->browser.set_fallbacks() + impl_->os.set_fallbacks() + impl_->device.set_fallbacks()};
 }
 
 }  // namespace shortener::enrich
