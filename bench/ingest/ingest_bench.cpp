@@ -138,6 +138,24 @@ int main(int argc, char** argv) {
   if (!enricher) return std::fprintf(stderr, "%s\n", enricher.error().detail.c_str()), 1;
 
   auto uas = load_user_agents();
+  {
+    // Stage breakdown on one thread: enrichment alone, then the store alone.
+    auto events = make_events(std::min<std::size_t>(n, 200'000), uas, false);
+    std::vector<EnrichedClick> enriched;
+    enriched.reserve(events.size());
+    auto t0 = std::chrono::steady_clock::now();
+    for (const auto& e : events) enriched.push_back((*enricher)->enrich(e));
+    auto t1 = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < enriched.size(); i += 1000) {
+      std::vector<EnrichedClick> batch(enriched.begin() + i,
+                                       enriched.begin() + std::min(i + 1000, enriched.size()));
+      (void)(*clicks)->write(batch);
+    }
+    auto t2 = std::chrono::steady_clock::now();
+    auto us = [](auto d) { return std::chrono::duration<double, std::micro>(d).count(); };
+    std::printf("stage breakdown (1 thread, %zu events): enrich %.2f us/click, store %.2f us/click\n",
+                events.size(), us(t1 - t0) / events.size(), us(t2 - t1) / events.size());
+  }
   std::printf("ingest benchmark: %zu events, %d worker threads, %zu distinct user agents\n", n,
               threads, uas.size());
   double warm = drain(make_events(n, uas, false), **enricher, **clicks, threads);

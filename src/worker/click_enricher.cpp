@@ -100,6 +100,28 @@ Result<std::unique_ptr<ClickEnricher>> ClickEnricher::load(const EnricherOptions
       new ClickEnricher(std::move(*ua), std::move(*bots), std::move(*geo), options));
 }
 
+// Longer strings are rare (garbage, attacks) and would let the cache grow to ~entries x 8 KB.
+constexpr std::size_t kMaxCachedAgentBytes = 512;
+
+std::shared_ptr<const ClickEnricher::AgentFacts> ClickEnricher::agent_facts(
+    std::string_view user_agent) {
+  bool cacheable = user_agent.size() <= kMaxCachedAgentBytes;
+  if (cacheable) {
+    if (auto cached = agents_.get(user_agent)) return *cached;
+  }
+  enrich::UserAgent agent = ua_.parse_uncached(user_agent);
+  auto verdict = bots_.detect(user_agent, agent);
+  auto facts = std::make_shared<const AgentFacts>(AgentFacts{
+      .device = std::string(enrich::to_string(enrich::stored_device_class(agent, verdict))),
+      .browser = std::move(agent.browser.family),
+      .browser_version = std::move(agent.browser.major),
+      .os = std::move(agent.os.family),
+      .bot_reason = verdict.is_bot() ? std::string(enrich::to_string(verdict.reason)) : "",
+      .bot = verdict.is_bot()});
+  if (cacheable) agents_.put(user_agent, facts);
+  return facts;
+}
+
 EnrichedClick ClickEnricher::enrich(const ClickEvent& event) {
   EnrichedClick click;
   click.id = event.id;
@@ -115,14 +137,13 @@ EnrichedClick ClickEnricher::enrich(const ClickEvent& event) {
   click.region = std::move(location.region);
   click.city = std::move(location.city);
 
-  enrich::UserAgent agent = ua_.parse(event.user_agent);
-  auto verdict = bots_.detect(event.user_agent, agent);
-  click.bot = verdict.is_bot();
-  click.bot_reason = click.bot ? std::string(enrich::to_string(verdict.reason)) : "";
-  click.device = std::string(enrich::to_string(enrich::stored_device_class(agent, verdict)));
-  click.browser = std::move(agent.browser.family);
-  click.browser_version = std::move(agent.browser.major);
-  click.os = std::move(agent.os.family);
+  auto facts = agent_facts(event.user_agent);
+  click.bot = facts->bot;
+  click.bot_reason = facts->bot_reason;
+  click.device = facts->device;
+  click.browser = facts->browser;
+  click.browser_version = facts->browser_version;
+  click.os = facts->os;
   click.referrer = enrich::referrer_host(event.referer);
 
   enrich::VisitorDay day = event.at / kDayUs;

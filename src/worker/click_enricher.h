@@ -13,6 +13,7 @@
 #include "worker/click_pipeline.h"
 #include "worker/enrich/bot_detector.h"
 #include "worker/enrich/geo_locator.h"
+#include "worker/enrich/lru_cache.h"
 #include "worker/enrich/user_agent.h"
 #include "worker/enrich/visitor_hash.h"
 
@@ -59,8 +60,17 @@ class ClickEnricher final : public Enricher {
   ClickEnricher(enrich::UserAgentParser ua, enrich::BotDetector bots, enrich::GeoLocator geo,
                 const EnricherOptions& options);
 
+  // Everything derived from the User-Agent string alone, cached per string: the parser caches
+  // its own result, but bot detection (~1,500 patterns) would otherwise run on every click.
+  struct AgentFacts {
+    std::string device, browser, browser_version, os, bot_reason;
+    bool bot = false;
+  };
+  std::shared_ptr<const AgentFacts> agent_facts(std::string_view user_agent);
+
   enrich::UserAgentParser ua_;
   enrich::BotDetector bots_;
+  enrich::ShardedLruCache<std::shared_ptr<const AgentFacts>> agents_{32768};
   enrich::GeoLocator geo_;
   DailySalts salts_;
   bool keep_ip_prefix_;

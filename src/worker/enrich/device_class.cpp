@@ -1,7 +1,7 @@
 // Device class from uap-core's output plus a few User-Agent tokens, checked in this order:
 //  1. bot:     uap-core's device family "Spider".
 //  2. other:   TVs and consoles (SMART-TV, CrKey, AppleTV, PlayStation, Xbox, Nintendo).
-//  3. tablet:  iPad / Kindle / "Tablet" in the device family or UA, Windows RT, PlayBook, Silk,
+//  3. tablet:  iPad / Kindle / Tablet in the device family or UA, Windows RT, PlayBook, Silk,
 //              and Android browsers without the "Mobile" token (Google's rule for tablets).
 //  4. mobile:  a mobile OS (iOS, Android, Windows Phone, KaiOS, ...), an iPhone/iPod/generic
 //              phone device, or "Mobi" anywhere in the UA (MDN's rule).
@@ -35,8 +35,10 @@ bool one_of(std::string_view value, const std::array<std::string_view, N>& value
 constexpr std::array<std::string_view, 7> kTvOrConsoleTokens = {
     "SMART-TV", "SmartTV", "CrKey", "AppleTV", "PlayStation", "Xbox", "Nintendo"};
 
-constexpr std::array<std::string_view, 5> kTabletTokens = {"Tablet", "PlayBook", "Silk/", "Kindle",
-                                                           "iPad"};
+constexpr std::array<std::string_view, 3> kTabletDevices = {"iPad", "Kindle", "Tablet"};
+// "Tablet;" not "Tablet": old desktop IE UAs carry "Tablet PC 2.0".
+constexpr std::array<std::string_view, 5> kTabletTokens = {"Tablet;", "PlayBook", "Silk/",
+                                                           "Kindle", "iPad"};
 
 constexpr std::array<std::string_view, 16> kMobileOs = {
     "iOS",        "Android",   "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS",
@@ -59,7 +61,7 @@ bool is_windows_desktop(std::string_view os) {
 
 bool is_tablet(const UserAgent& parsed, std::string_view ua) {
   const std::string_view device = parsed.device.family;
-  if (contains_any(device, kTabletTokens) || contains_any(ua, kTabletTokens)) return true;
+  if (contains_any(device, kTabletDevices) || contains_any(ua, kTabletTokens)) return true;
   if (parsed.os.family == "Windows RT") return true;
   return parsed.os.family == "Android" && ua.starts_with("Mozilla/") && !contains(ua, "Mobile");
 }

@@ -45,7 +45,7 @@ class GeoLocator {
   GeoLocator& operator=(GeoLocator&&) noexcept;
   ~GeoLocator();
 
-  // Thread-safe, lock-free against reloads.
+  // Thread-safe; never waits for a reload (a reload only swaps a pointer when it is done).
   GeoLocation lookup(std::string_view ip) const;
   GeoLocation lookup(const IpAddress& ip) const;
 
