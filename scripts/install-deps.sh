@@ -15,7 +15,7 @@ BUILD_PACKAGES=(
 )
 TEST_PACKAGES=(
   python3 clang-16 libclang-rt-16-dev clang-format
-  wrk nginx-light sqlite3
+  wrk nginx-light sqlite3 chromium fonts-noto-color-emoji
 )
 
 packages=("${BUILD_PACKAGES[@]}")

@@ -12,6 +12,9 @@ cd "$ROOT"
 "$ROOT/scripts/install-deps.sh" --test
 "$ROOT/scripts/fetch-data.sh"
 
+say "web app: install, unit tests, build"
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
+
 run_suites() {
   local dir="$1"
   say "ctest ($dir)"
@@ -23,6 +26,8 @@ run_suites() {
 say "build (RelWithDebInfo)"
 build_dir build -DSHORTENER_TESTS=ON -DSHORTENER_BENCH=ON
 run_suites build
+say "browser end-to-end tests (Chromium) against build/shortener"
+SHORTENER_E2E_REQUIRE=1 SHORTENER_BIN="$ROOT/build/shortener" node web/e2e/dashboard.e2e.mjs
 
 if [[ "${SKIP_ASAN:-0}" != 1 ]]; then
   say "build (ASan + UBSan)"
