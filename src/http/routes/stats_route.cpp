@@ -130,6 +130,9 @@ void account_stats(const RouteContext& ctx, const Request& request, Response& re
     auto result = ctx.stats.stats(*query);
     if (!result) return problem(response, result.error());
     stats = std::move(*result);
+    // Stores rank links only across several; a single link is trivially the top one.
+    if (query->link_ids.size() == 1 && stats.top_links.empty() && stats.total > 0)
+      stats.top_links.emplace_back(query->link_ids.front(), stats.total);
   }
   fill_timeseries(stats, *query);
   json::object out = stats_json(stats, *query);
