@@ -219,6 +219,26 @@ for round in $(seq "$rounds"); do
   done
 done
 
+# Click accounting: every redirect wrk received must become exactly one stored click. wrk
+# counts completed responses only, so the server may have answered up to one more request per
+# connection (in flight when wrk stopped): enqueued is in [wrk, wrk + connections].
+metric() { curl -s "$shortener_url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# (+1: the curl check before the runs.)
+wrk_total=$(cat "$tmp"/wrk-shortener-*.out | awk '/requests in/ {s += $1} END {print s + 1}')
+log "waiting for the click queue to drain"
+for _ in $(seq 600); do
+  [[ $(metric shortener_click_queue_length) == 0 ]] && break
+  sleep 0.5
+done
+enqueued=$(metric shortener_clicks_enqueued_total)
+processed=$(metric shortener_clicks_processed_total)
+dropped=$(metric shortener_clicks_dropped_total)
+clicks_ok=false
+if ((processed == enqueued && dropped == 0 && enqueued >= wrk_total &&
+     enqueued <= wrk_total + connections)); then clicks_ok=true; fi
+printf 'clicks: wrk received %s redirects; enqueued %s, stored %s, dropped %s -> %s\n' \
+  "$wrk_total" "$enqueued" "$processed" "$dropped" "$([[ $clicks_ok == true ]] && echo ok || echo MISMATCH)" >&2
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo none)
 cat >"$tmp/raw.json" <<EOF
@@ -230,7 +250,9 @@ cat >"$tmp/raw.json" <<EOF
            "wrk_threads": $threads, "links": $links, "seed": $BENCH_SEED,
            "shortener_args": "${BENCH_SHORTENER_ARGS:-}",
            "nginx_version": "$("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')"},
-  "servers": {"shortener": [$shortener_runs], "nginx": [$nginx_runs]}
+  "servers": {"shortener": [$shortener_runs], "nginx": [$nginx_runs]},
+  "clicks": {"wrk_redirects": $wrk_total, "enqueued": $enqueued, "stored": $processed,
+             "dropped": $dropped, "ok": $clicks_ok}
 }
 EOF
 
