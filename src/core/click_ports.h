@@ -134,9 +134,11 @@ class LiveFeed {
   virtual ~LiveFeed() = default;
   virtual void publish(const std::vector<EnrichedClick>& clicks) = 0;
   // `wake` is called (from any thread) when events arrive; it must be cheap and must not call
-  // back into the feed.
+  // back into the feed. With `last_event_id` (SSE Last-Event-ID), recent events after it are
+  // delivered first, as far back as the feed remembers.
   virtual std::unique_ptr<LiveSubscription> subscribe(LiveFilter filter,
-                                                      std::function<void()> wake) = 0;
+                                                      std::function<void()> wake,
+                                                      std::string_view last_event_id = {}) = 0;
 };
 
 }  // namespace shortener

@@ -18,10 +18,11 @@ constexpr std::string_view kEventStream = "text/event-stream";
 
 class LiveStream final : public EventStream {
  public:
-  LiveStream(LiveFeed& feed, LiveFilter filter) : feed_(feed), filter_(filter) {}
+  LiveStream(LiveFeed& feed, LiveFilter filter, std::string last_event_id)
+      : feed_(feed), filter_(filter), last_event_id_(std::move(last_event_id)) {}
 
   void start(std::function<void()> wake) override {
-    subscription_ = feed_.subscribe(filter_, std::move(wake));
+    subscription_ = feed_.subscribe(filter_, std::move(wake), last_event_id_);
   }
 
   bool poll(std::string& out) override {
@@ -59,16 +60,18 @@ class LiveStream final : public EventStream {
 
   LiveFeed& feed_;
   LiveFilter filter_;
+  std::string last_event_id_;
   std::unique_ptr<LiveSubscription> subscription_;
   bool greeted_ = false;
 };
 
-void start_stream(const RouteContext& ctx, LiveFilter filter, Response& response) {
+void start_stream(const RouteContext& ctx, const Request& request, LiveFilter filter,
+                  Response& response) {
   response.status = 200;
   response.content_type = kEventStream;
   response.cache_control = kNoStore;
   response.headers.emplace_back("X-Accel-Buffering", "no");  // nginx: do not buffer the stream
-  response.stream = std::make_shared<LiveStream>(ctx.live, filter);
+  response.stream = std::make_shared<LiveStream>(ctx.live, filter, request.last_event_id);
 }
 
 }  // namespace
@@ -81,14 +84,14 @@ void link_live(const RouteContext& ctx, const Request& request, std::string_view
       slug, *bearer,
       client_address(request.peer, request.x_forwarded_for, ctx.trusted_proxies).to_string());
   if (!link) return problem(response, link.error());
-  start_stream(ctx, LiveFilter{.link_id = link->id, .account_id = std::nullopt}, response);
+  start_stream(ctx, request, LiveFilter{.link_id = link->id, .account_id = std::nullopt}, response);
 }
 
 void account_live(const RouteContext& ctx, const Request& request, Response& response) {
   auto caller = caller_of(ctx, request);
   if (!caller) return problem(response, caller.error());
   if (caller->anonymous()) return problem(response, Errc::unauthorized, "an API key is required");
-  start_stream(ctx, LiveFilter{.link_id = std::nullopt, .account_id = caller->account->id},
+  start_stream(ctx, request, LiveFilter{.link_id = std::nullopt, .account_id = caller->account->id},
                response);
 }
 

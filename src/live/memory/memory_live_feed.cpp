@@ -31,6 +31,10 @@ void MemoryLiveFeed::publish(const std::vector<EnrichedClick>& clicks) {
   shared.reserve(clicks.size());
   for (const auto& click : clicks) shared.push_back(std::make_shared<const EnrichedClick>(click));
   std::lock_guard lock(mutex_);
+  for (const auto& click : shared) {
+    history_.push_back(click);
+    if (history_.size() > history_limit_) history_.pop_front();
+  }
   for (const auto& subscriber : subscribers_) {
     bool woke = false;
     {
@@ -53,12 +57,22 @@ void MemoryLiveFeed::publish(const std::vector<EnrichedClick>& clicks) {
 }
 
 std::unique_ptr<LiveSubscription> MemoryLiveFeed::subscribe(LiveFilter filter,
-                                                            std::function<void()> wake) {
+                                                            std::function<void()> wake,
+                                                            std::string_view last_event_id) {
   auto subscriber = std::make_shared<Subscriber>();
   subscriber->filter = filter;
   subscriber->wake = std::move(wake);
   {
     std::lock_guard lock(mutex_);
+    // ULIDs sort by time; workers publish batches in slightly interleaved order, so every
+    // remembered event with a greater id is replayed (a resume may repeat none, miss none
+    // that is still remembered).
+    if (!last_event_id.empty()) {
+      for (const auto& click : history_)
+        if (click->id > last_event_id && filter.matches(*click) &&
+            subscriber->pending.size() < max_pending_)
+          subscriber->pending.push_back(click);
+    }
     subscribers_.insert(subscriber);
   }
   return std::make_unique<Subscription>(*this, std::move(subscriber));

@@ -15,10 +15,12 @@ namespace shortener {
 
 class MemoryLiveFeed final : public LiveFeed {
  public:
-  explicit MemoryLiveFeed(std::size_t max_pending = 1024) : max_pending_(max_pending) {}
+  // max_pending: per subscriber; history: recent events kept for Last-Event-ID resumes.
+  explicit MemoryLiveFeed(std::size_t max_pending = 1024, std::size_t history = 1024)
+      : max_pending_(max_pending), history_limit_(history) {}
   void publish(const std::vector<EnrichedClick>& clicks) override;
-  std::unique_ptr<LiveSubscription> subscribe(LiveFilter filter,
-                                              std::function<void()> wake) override;
+  std::unique_ptr<LiveSubscription> subscribe(LiveFilter filter, std::function<void()> wake,
+                                              std::string_view last_event_id = {}) override;
   std::size_t subscribers() const;
 
  private:
@@ -33,7 +35,9 @@ class MemoryLiveFeed final : public LiveFeed {
   void unsubscribe(const std::shared_ptr<Subscriber>& subscriber);
 
   std::size_t max_pending_;
+  std::size_t history_limit_;
   mutable std::mutex mutex_;
+  std::deque<std::shared_ptr<const EnrichedClick>> history_;  // ids ascend (ULIDs, in order)
   std::unordered_set<std::shared_ptr<Subscriber>> subscribers_;
 };
 
