@@ -257,6 +257,14 @@ int serve(ServeConfig config) {
     else spdlog::error("could not spool {} clicks: {}", left.size(), spooled.error().detail);
   }
   spdlog::info("stopped");
+  if (workers.stuck()) {
+    // A worker is blocked inside the store: destroying the store under it would be undefined,
+    // and its clicks are safe in the spool. Leave without running destructors.
+    spdlog::warn("a click worker is blocked in the store; exiting without waiting for it");
+    spdlog::shutdown();
+    std::cout.flush();
+    std::_Exit(0);
+  }
   return 0;
 }
 

@@ -19,7 +19,7 @@ struct ClickEvent {
   std::string user_agent;
   std::string referer;
   std::string accept_language;
-  std::string utm_source;   // utm_source of the short link's own query, if any
+  std::string query;  // the short link request's raw query (bounded); utm_source comes from it
   std::string destination;  // the URL this click was redirected to (links can be edited)
 };
 

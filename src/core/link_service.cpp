@@ -98,9 +98,10 @@ Result<Link> LinkService::create(const CreateLink& request, const Caller& caller
 Result<Link> LinkService::owned_link(std::string_view slug, const Caller& caller) {
   if (caller.anonymous()) return fail(Errc::unauthorized, "an API key is required");
   auto link = links_.find_link(slug);
-  if (!link) return link;
+  if (!link && link.error().code != Errc::not_found) return link;
   // Someone else's link answers exactly like a missing one: existence is not revealed.
-  if (link->deleted_at || (!caller.admin() && link->account_id != caller.account->id))
+  if (!link || link->deleted_at ||
+      (!caller.admin() && link->account_id != caller.account->id))
     return fail(Errc::not_found, "no link with slug '" + std::string(slug) + "'");
   return link;
 }

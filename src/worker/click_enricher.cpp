@@ -129,7 +129,7 @@ EnrichedClick ClickEnricher::enrich(const ClickEvent& event) {
   click.account_id = event.account_id;
   click.slug = event.slug;
   click.at = event.at;
-  click.utm_source = event.utm_source;
+  click.utm_source = enrich::utm_source_of(event.query).value_or("");
   click.destination = event.destination;
 
   auto location = geo_.lookup(event.ip);

@@ -60,20 +60,35 @@ ClickWorkers::ClickWorkers(ClickQueue& queue, Enricher& enricher, ClickStore& st
                            LiveFeed& live, ClickWorkerOptions options)
     : queue_(queue), enricher_(enricher), store_(store), live_(live), options_(options) {}
 
-ClickWorkers::~ClickWorkers() { drain_and_stop(std::chrono::steady_clock::now()); }
+ClickWorkers::~ClickWorkers() {
+  if (!threads_.empty()) drain_and_stop(std::chrono::steady_clock::now());
+}
 
 void ClickWorkers::start() {
-  for (int i = 0; i < std::max(1, options_.threads); ++i)
-    threads_.emplace_back([this] { run(); });
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    ++running_;
+    threads_.emplace_back([this] {
+      run();
+      --running_;
+    });
+  }
 }
 
 bool ClickWorkers::drain_and_stop(std::chrono::steady_clock::time_point deadline) {
+  // A worker finishing its last batch gets this much beyond the deadline.
+  constexpr auto kGrace = std::chrono::milliseconds(300);
   draining_ = true;
   while (queue_.size() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   stop_now_ = true;
-  for (auto& thread : threads_)
-    if (thread.joinable()) thread.join();
+  auto give_up = std::max(deadline, std::chrono::steady_clock::now()) + kGrace;
+  while (running_ > 0 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stuck_ = running_ > 0;
+  for (auto& thread : threads_) {
+    if (stuck_) thread.detach();
+    else if (thread.joinable()) thread.join();
+  }
   threads_.clear();
   return queue_.size() == 0;
 }

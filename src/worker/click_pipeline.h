@@ -77,9 +77,13 @@ class ClickWorkers {
                ClickWorkerOptions options = {});
   ~ClickWorkers();
   void start();
-  // Processes until the queue is empty (the caller has closed it) or `deadline` passes.
-  // Returns true when everything was drained.
+  // Processes until the queue is empty (the caller has closed it) or `deadline` passes, then
+  // stops the threads. Returns true when everything was drained. A thread still stuck in the
+  // store (e.g. waiting on a lock held by another process) a moment after the deadline is
+  // abandoned: stuck() turns true and the caller must spool and exit without destroying the
+  // store (anything that thread commits later is deduplicated by event id at replay).
   bool drain_and_stop(std::chrono::steady_clock::time_point deadline);
+  bool stuck() const { return stuck_; }
   ClickWorkerCounters counters() const;
 
  private:
@@ -93,6 +97,8 @@ class ClickWorkers {
   ClickWorkerOptions options_;
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
+  std::atomic<int> running_{0};
+  bool stuck_ = false;
   std::atomic<bool> stop_now_{false};
   std::atomic<std::uint64_t> processed_{0}, duplicates_{0}, failures_{0}, batches_{0};
 };

@@ -3,7 +3,6 @@
 #include <string>
 
 #include "core/click.h"
-#include "http/query.h"
 #include "http/routes/routes.h"
 #include "http/wire.h"
 
@@ -12,6 +11,7 @@ namespace shortener::http::routes {
 namespace {
 
 constexpr std::string_view kRedirectCacheControl = "private, max-age=0";
+constexpr std::size_t kMaxRecordedQueryBytes = 2048;
 
 void html_escape_into(std::string& out, std::string_view text) {
   for (char c : text) {
@@ -55,9 +55,8 @@ void record_click(const RouteContext& ctx, const Request& request, const CachedL
       .user_agent = request.user_agent,
       .referer = request.referer,
       .accept_language = request.accept_language,
-      .utm_source = request.query.empty()
-                        ? std::string()
-                        : query_param(request.query, "utm_source").value_or(""),
+      // Raw and bounded: decoding and validating utm_source is the worker's job.
+      .query = std::string(request.query.substr(0, kMaxRecordedQueryBytes)),
       .destination = link.url,
   };
   ctx.clicks.offer(std::move(event));

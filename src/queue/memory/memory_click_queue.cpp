@@ -134,7 +134,7 @@ Result<void> write_spool(const std::filesystem::path& path, const std::vector<Cl
       put_int(out, e.account_id);
       put_int(out, e.at);
       for (const std::string* s : {&e.id, &e.slug, &e.ip, &e.user_agent, &e.referer,
-                                   &e.accept_language, &e.utm_source, &e.destination})
+                                   &e.accept_language, &e.query, &e.destination})
         put_string(out, *s);
     }
     out.flush();
@@ -159,7 +159,7 @@ Result<std::vector<ClickEvent>> read_spool(const std::filesystem::path& path) {
     ClickEvent e;
     bool ok = get_int(in, e.link_id) && get_int(in, e.account_id) && get_int(in, e.at);
     for (std::string* s : {&e.id, &e.slug, &e.ip, &e.user_agent, &e.referer, &e.accept_language,
-                           &e.utm_source, &e.destination})
+                           &e.query, &e.destination})
       ok = ok && get_string(in, *s);
     if (!ok) return fail(Errc::internal, "truncated click spool file: " + path.string());
     events.push_back(std::move(e));

@@ -65,6 +65,13 @@ Query& Query::bind(int index, std::string_view value) {
   return *this;
 }
 
+Query& Query::bind_blob(int index, std::string_view bytes) {
+  // A null pointer would bind NULL, not an empty blob.
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  check_bind(sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_STATIC));
+  return *this;
+}
+
 Query& Query::bind_null(int index) {
   check_bind(sqlite3_bind_null(stmt_, index));
   return *this;
@@ -100,6 +107,14 @@ std::string Query::text(int column) const {
   const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   const int size = sqlite3_column_bytes(stmt_, column);
   return data != nullptr ? std::string(data, static_cast<std::size_t>(size)) : std::string();
+}
+
+std::string_view Query::blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);  // before column_bytes, as for text
+  const int size = sqlite3_column_bytes(stmt_, column);
+  return data != nullptr
+             ? std::string_view(static_cast<const char*>(data), static_cast<std::size_t>(size))
+             : std::string_view();
 }
 
 Connection& Connection::operator=(Connection&& other) noexcept {

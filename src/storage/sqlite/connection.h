@@ -51,6 +51,7 @@ class Query {
   Query& bind(int index, std::int64_t value);
   Query& bind(int index, std::optional<std::int64_t> value);
   Query& bind(int index, std::string_view value);
+  Query& bind_blob(int index, std::string_view bytes);  // bound without copying, like text
   Query& bind_null(int index);
 
   // true: a row is ready; false: done. Reports the first bind error, if any.
@@ -61,6 +62,8 @@ class Query {
   std::int64_t int64(int column) const;
   std::optional<std::int64_t> optional_int64(int column) const;
   std::string text(int column) const;
+  // Valid until the next step() or the end of the Query.
+  std::string_view blob(int column) const;
 
  private:
   void check_bind(int rc);

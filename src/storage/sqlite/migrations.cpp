@@ -50,7 +50,8 @@ CREATE INDEX links_by_account ON links (account_id, id DESC);
 // one B-tree entry instead of a rowid row plus a key index.
 constexpr std::string_view kAnalyticsSchema = R"sql(
 -- One row per stored click; id is the event's ULID, so re-processing an event conflicts and is
--- skipped. ULIDs are time-ordered: inserts land at the right edge of the clustered key.
+-- skipped. ULIDs start with their millisecond: inserts land at the right edge of the key, and
+-- retention deletes a prefix of it (no index on `at` to maintain per click).
 CREATE TABLE clicks (
   id              TEXT NOT NULL PRIMARY KEY,
   link_id         INTEGER NOT NULL,
@@ -72,7 +73,6 @@ CREATE TABLE clicks (
   first_of_day    INTEGER NOT NULL CHECK (first_of_day IN (0, 1))  -- EnrichedClick::unique
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX clicks_by_link ON clicks (link_id, at);  -- export, oldest first
-CREATE INDEX clicks_by_time ON clicks (at);           -- retention: prune oldest first
 
 -- Who was already counted unique: (UTC day, link, visitor hash). Day first, so pruning old days
 -- deletes a prefix of the key. Bots never get a row.
@@ -106,17 +106,20 @@ CREATE TABLE rollup_minutely (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX rollup_minutely_by_time ON rollup_minutely (minute);  -- prune oldest first
 
--- Clicks per UTC day and dimension value. Key order (link, dim, day, value): the top values
--- of one dimension over a range of days are one contiguous range of the key.
+-- Clicks per dimension value (country, city, referrer, device, browser, os; humans and bots
+-- apart) of a link over a UTC day, packed into one blob (format: dim_counts.h). The same per
+-- 8-day block (aligned to the epoch) lets a long range read a block instead of 8 days.
 CREATE TABLE rollup_daily_dims (
-  link_id    INTEGER NOT NULL,
-  dim        TEXT NOT NULL CHECK (dim IN ('country', 'city', 'referrer', 'device', 'browser',
-                                          'os')),
-  day        INTEGER NOT NULL,  -- start of the UTC day
-  value      TEXT NOT NULL,
-  clicks     INTEGER NOT NULL,
-  bot_clicks INTEGER NOT NULL,
-  PRIMARY KEY (link_id, dim, day, value)
+  link_id INTEGER NOT NULL,
+  day     INTEGER NOT NULL,  -- start of the UTC day
+  counts  BLOB NOT NULL,
+  PRIMARY KEY (link_id, day)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE rollup_block_dims (
+  link_id INTEGER NOT NULL,
+  block   INTEGER NOT NULL,  -- start of the 8-day block
+  counts  BLOB NOT NULL,
+  PRIMARY KEY (link_id, block)
 ) STRICT, WITHOUT ROWID;
 )sql";
 

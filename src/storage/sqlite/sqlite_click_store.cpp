@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <string_view>
@@ -9,6 +11,7 @@
 #include <utility>
 
 #include "storage/sqlite/connection.h"
+#include "storage/sqlite/dim_counts.h"
 #include "storage/sqlite/reader_pool.h"
 #include "storage/sqlite/statements.h"
 
@@ -24,6 +27,9 @@ namespace {
 constexpr std::int64_t kMinuteUs = interval_us(Interval::minute);
 constexpr std::int64_t kHourUs = interval_us(Interval::hour);
 constexpr std::int64_t kDayUs = interval_us(Interval::day);
+// Dimension blocks: a range reads whole 8-day blocks plus at most 7 single days at each end,
+// so a 90-day query decodes at most 25 blobs (not 90) and a batch adds one upsert per link.
+constexpr std::int64_t kBlockUs = 8 * kDayUs;
 // Rows deleted per prune transaction: a few ms of write lock, about one click batch, so a link
 // write never waits behind a prune longer than behind a batch.
 constexpr std::int64_t kPruneChunk = 5000;
@@ -43,42 +49,19 @@ TimeUs floor_to(TimeUs t, std::int64_t step) {
   return aligned > t ? aligned - step : aligned;  // negative times round toward -inf
 }
 
-// The dimensions: their `dim` key in rollup_daily_dims and where stats() puts their top values.
-enum Dim : std::size_t { kCountry, kCity, kReferrer, kDevice, kBrowser, kOs, kDimCount };
-constexpr std::array<std::string_view, kDimCount> kDimNames = {"country", "city",    "referrer",
-                                                               "device",  "browser", "os"};
-constexpr std::array<std::vector<Count> Stats::*, kDimCount> kDimOutputs = {
+// Where stats() puts each dimension's top values, in Dim order.
+constexpr std::array<std::vector<Count> Stats::*, sqlite::kDimCount> kDimOutputs = {
     &Stats::countries, &Stats::cities,   &Stats::referrers,
     &Stats::devices,   &Stats::browsers, &Stats::os};
 
-// The value a click counts under in dimension `dim`. Cities are "City, CC": a name alone is
-// ambiguous across countries (Paris FR, Paris US). Missing values count as "unknown".
-std::string dim_value(const EnrichedClick& click, Dim dim) {
-  const std::string* field = nullptr;
-  switch (dim) {
-    case kCountry:
-      field = &click.country;
-      break;
-    case kCity:
-      field = &click.city;
-      break;
-    case kReferrer:
-      field = &click.referrer;
-      break;
-    case kDevice:
-      field = &click.device;
-      break;
-    case kBrowser:
-      field = &click.browser;
-      break;
-    default:
-      field = &click.os;
-      break;
-  }
-  if (field->empty()) return "unknown";
-  if (dim != kCity || *field == "unknown" || click.country.empty() || click.country == "unknown")
-    return *field;
-  return *field + ", " + click.country;
+// ULID prefix (10 Crockford base32 symbols) of the millisecond of `t`: every event id minted
+// before that millisecond sorts below it.
+std::string ulid_floor(TimeUs t) {
+  static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  auto ms = static_cast<std::uint64_t>(std::max<TimeUs>(t, 0) / 1000);
+  std::string prefix(10, '0');
+  for (int i = 9; i >= 0; --i, ms >>= 5) prefix[static_cast<std::size_t>(i)] = kCrockford[ms & 31];
+  return prefix;
 }
 
 struct Counts {
@@ -92,23 +75,6 @@ struct Counts {
   }
 };
 
-struct DimKey {
-  std::int64_t link_id;
-  std::size_t dim;
-  TimeUs day;
-  std::string value;
-  bool operator==(const DimKey&) const = default;
-};
-
-struct DimKeyHash {
-  std::size_t operator()(const DimKey& key) const {
-    std::size_t h = std::hash<std::string>()(key.value);
-    for (std::int64_t part : {key.link_id, static_cast<std::int64_t>(key.dim), key.day})
-      h = h * 1'000'003 ^ std::hash<std::int64_t>()(part);
-    return h;
-  }
-};
-
 // The rollup increments of one batch: a batch of 1,000 clicks touches a few hundred rollup
 // rows, each upserted once with its sum instead of once per click.
 class BatchRollup {
@@ -116,22 +82,26 @@ class BatchRollup {
   void add(const EnrichedClick& click) {
     hours_[{click.link_id, floor_to(click.at, kHourUs)}].add(click);
     minutes_[{click.link_id, floor_to(click.at, kMinuteUs)}].add(click);
-    const TimeUs day = floor_to(click.at, kDayUs);
-    for (std::size_t dim = 0; dim < kDimCount; ++dim)
-      dims_[DimKey{click.link_id, dim, day, dim_value(click, static_cast<Dim>(dim))}].add(click);
+    days_[{click.link_id, floor_to(click.at, kDayUs)}].add(click);
   }
 
   Result<void> flush(Connection& db, const sqlite::ClickWriterStatements& st) const {
-    for (const auto& [key, counts] : hours_)
+    if (!getenv("EXP_NO_HOURS")) for (const auto& [key, counts] : hours_)
       if (auto ok = add_counts(db, st.add_hourly, key, counts); !ok) return ok;
-    for (const auto& [key, counts] : minutes_)
+    if (!getenv("EXP_NO_MINUTES")) for (const auto& [key, counts] : minutes_)
       if (auto ok = add_counts(db, st.add_minutely, key, counts); !ok) return ok;
-    for (const auto& [key, counts] : dims_) {
-      Query add(st.add_daily_dim, db.get());
-      add.bind(1, key.link_id).bind(2, kDimNames[key.dim]).bind(3, key.day).bind(4, key.value);
-      add.bind(5, counts.clicks).bind(6, counts.bots);
-      if (auto ok = add.finish(); !ok) return ok;
+    // A block's increments are the sum of its days' (usually one day: the batch's).
+    std::map<BucketKey, std::string> blocks;
+    if (!getenv("EXP_NO_DIMS")) for (const auto& [key, builder] : days_) {
+      const std::string blob = builder.encode();
+      if (auto ok = add_dims(db, st.add_daily_dims, key, blob); !ok) return ok;
+      std::string& block = blocks[{key.first, floor_to(key.second, kBlockUs)}];
+      auto merged = sqlite::merge_dim_counts(block, blob);
+      if (!merged) return propagate(merged);
+      block = std::move(*merged);
     }
+    if (!getenv("EXP_NO_BLOCKS")) for (const auto& [key, blob] : blocks)
+      if (auto ok = add_dims(db, st.add_block_dims, key, blob); !ok) return ok;
     return {};
   }
 
@@ -146,9 +116,17 @@ class BatchRollup {
     return add.finish();
   }
 
-  std::map<BucketKey, Counts> hours_;  // ordered: upserts walk the key in order
+  static Result<void> add_dims(Connection& db, const Statement& stmt, const BucketKey& key,
+                               std::string_view blob) {
+    Query add(stmt, db.get());
+    add.bind_blob(3, blob);
+    return add.bind(1, key.first).bind(2, key.second).finish();
+  }
+
+  // Ordered maps: upserts walk each table's key in order.
+  std::map<BucketKey, Counts> hours_;
   std::map<BucketKey, Counts> minutes_;
-  std::unordered_map<DimKey, Counts, DimKeyHash> dims_;
+  std::map<BucketKey, sqlite::DimCountsBuilder> days_;
 };
 
 // Stores one click unless its id is stored already (then returns false and changes nothing).
@@ -157,12 +135,13 @@ Result<bool> store_click(Connection& db, const sqlite::ClickWriterStatements& st
                          EnrichedClick& click) {
   const TimeUs day = floor_to(click.at, kDayUs);
   bool first_today = false;
-  if (!click.bot) {
+  if (!click.bot && !getenv("EXP_NO_VISITORS")) {
     Query visit(st.insert_visitor, db.get());
     visit.bind(1, day).bind(2, click.link_id).bind(3, click.visitor);
     if (auto ok = visit.finish(); !ok) return std::unexpected(std::move(ok.error()));
     first_today = sqlite3_changes(db.get()) > 0;
   }
+  if (getenv("EXP_NO_RAW")) { click.unique = first_today; return true; }
   {
     Query insert(st.insert_click, db.get());
     insert.bind(1, click.id).bind(2, click.link_id).bind(3, click.at).bind(4, click.country);
@@ -246,18 +225,41 @@ Result<void> read_series(Connection& db, const Statement& stmt, std::string_view
   }
 }
 
-Result<void> read_top_values(Connection& db, const Statement& stmt, std::string_view links, Dim dim,
-                             const StatsQuery& query, std::vector<Count>& out) {
+// Adds the dims blobs of [from, to) (period starts) of `stmt`'s table to `totals`.
+Result<void> read_dims(Connection& db, const Statement& stmt, std::string_view links, TimeUs from,
+                       TimeUs to, sqlite::DimTotals& totals) {
+  if (from >= to) return {};
   Query rows(stmt, db.get());
-  rows.bind(1, links).bind(2, kDimNames[dim]).bind(3, floor_to(query.from, kDayUs));
-  rows.bind(4, query.to).bind(5, std::int64_t{query.include_bots});
-  rows.bind(6, static_cast<std::int64_t>(query.top));
+  rows.bind(1, links).bind(2, from).bind(3, to);
   for (;;) {
     auto row = rows.step();
     if (!row) return propagate(row);
     if (!*row) return {};
-    out.push_back(Count{rows.text(0), rows.int64(1)});
+    if (auto ok = totals.add(rows.blob(0)); !ok) return ok;
   }
+}
+
+// Top values of every dimension over the UTC days overlapping [query.from, query.to): whole
+// 8-day blocks inside that span, single days at its ends.
+Result<void> read_dimensions(Connection& db, const sqlite::ClickReaderStatements& st,
+                             std::string_view links, const StatsQuery& query, Stats& out) {
+  const TimeUs first_day = floor_to(query.from, kDayUs);
+  const TimeUs end_day = floor_to(query.to - 1, kDayUs) + kDayUs;  // exclusive
+  TimeUs blocks_from = floor_to(first_day + kBlockUs - 1, kBlockUs);
+  TimeUs blocks_to = floor_to(end_day, kBlockUs);
+  if (blocks_from >= blocks_to) blocks_from = blocks_to = end_day;  // no whole block: days only
+  sqlite::DimTotals totals;
+  const std::array<std::pair<const Statement*, std::pair<TimeUs, TimeUs>>, 3> parts = {{
+      {&st.daily_dims, {first_day, blocks_from}},
+      {&st.block_dims, {blocks_from, blocks_to}},
+      {&st.daily_dims, {blocks_to, end_day}},
+  }};
+  for (const auto& [stmt, span] : parts)
+    if (auto ok = read_dims(db, *stmt, links, span.first, span.second, totals); !ok) return ok;
+  for (std::uint8_t dim = 0; dim < sqlite::kDimCount; ++dim)
+    out.*kDimOutputs[dim] =
+        totals.top(static_cast<sqlite::Dim>(dim), query.top, query.include_bots);
+  return {};
 }
 
 Result<void> read_top_links(Connection& db, const Statement& stmt, std::string_view links,
@@ -286,6 +288,24 @@ Result<std::unique_ptr<SqliteClickStore>> SqliteClickStore::open(
     const std::string& path, int readers, std::chrono::milliseconds busy_timeout) {
   auto statements = [&] {
     std::lock_guard lock(*writer_mu);
+    if (auto ok = sqlite::register_dim_counts_merge(writer->get()); !ok)
+      return Result<sqlite::ClickWriterStatements>(std::unexpected(std::move(ok.error())));
+    if (const char* exp = getenv("EXP_WRITER_PRAGMAS"))
+      (void)writer->exec(exp, "exp");  // EXPERIMENT
+    if (getenv("EXP_WAL"))
+      sqlite3_wal_hook(
+          writer->get(),
+          [](void*, sqlite3* db, const char*, int frames) {
+            static int last = 0;
+            fprintf(stderr, "wal frames +%d\n", frames - last);
+            last = frames;
+            if (frames > 200000) {
+              sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+              last = 0;
+            }
+            return 0;
+          },
+          nullptr);  // EXPERIMENT
     return sqlite::prepare_click_writer(*writer);
   }();
   if (!statements) return propagate(statements);
@@ -339,26 +359,27 @@ Result<WriteResult> SqliteClickStore::write(std::vector<EnrichedClick>& clicks) 
 }
 
 Result<void> SqliteClickStore::prune(TimeUs raw_before, TimeUs minutes_before) {
-  const std::array<std::pair<const Statement*, TimeUs>, 3> jobs = {{
-      {&writer_->st.prune_clicks, raw_before},
-      {&writer_->st.prune_minutely, minutes_before},
-      {&writer_->st.prune_visitors, floor_to(minutes_before, kDayUs)},
-  }};
-  for (const auto& [stmt, before] : jobs) {
+  const std::string id_before = ulid_floor(raw_before);
+  const auto delete_all = [&](const Statement& stmt, TimeUs before, bool with_id) -> Result<void> {
     for (;;) {
       std::lock_guard lock(*writer_->mu);  // per chunk: other writes interleave
       Connection& db = *writer_->conn;
       auto tx = Transaction::begin(db);
       if (!tx) return propagate(tx);
-      Query chunk(*stmt, db.get());
+      Query chunk(stmt, db.get());
       chunk.bind(1, before).bind(2, kPruneChunk);
+      if (with_id) chunk.bind(3, id_before);
       if (auto ok = chunk.finish(); !ok) return ok;
       const auto deleted = sqlite3_changes64(db.get());
       if (auto ok = tx->commit(); !ok) return ok;
-      if (deleted < kPruneChunk) break;
+      if (deleted < kPruneChunk) return {};
     }
-  }
-  return {};
+  };
+  if (auto ok = delete_all(writer_->st.prune_clicks, raw_before, true); !ok) return ok;
+  if (auto ok = delete_all(writer_->st.prune_minutely, minutes_before, false); !ok) return ok;
+  // Uniqueness needs today's visitors and yesterday's (late clicks): keep from the day of
+  // minutes_before (with 48 h of minutes, two to three days).
+  return delete_all(writer_->st.prune_visitors, floor_to(minutes_before, kDayUs), false);
 }
 
 Result<Stats> SqliteClickStore::stats(const StatsQuery& query) {
@@ -374,11 +395,7 @@ Result<Stats> SqliteClickStore::stats(const StatsQuery& query) {
   if (!snapshot) return propagate(snapshot);
   const Statement& series = minutes ? st.series_minutely : st.series_hourly;
   if (auto ok = read_series(db, series, links, from, query, stats); !ok) return propagate(ok);
-  for (std::size_t dim = 0; dim < kDimCount; ++dim) {
-    auto ok = read_top_values(db, st.top_values, links, static_cast<Dim>(dim), query,
-                              stats.*kDimOutputs[dim]);
-    if (!ok) return propagate(ok);
-  }
+  if (auto ok = read_dimensions(db, st, links, query, stats); !ok) return propagate(ok);
   if (query.link_ids.size() > 1) {
     const Statement& top = minutes ? st.top_links_minutely : st.top_links_hourly;
     if (auto ok = read_top_links(db, top, links, from, query, stats); !ok) return propagate(ok);

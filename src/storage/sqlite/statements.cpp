@@ -78,16 +78,23 @@ constexpr std::string_view kAddMinutely =
     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (link_id, minute) DO UPDATE SET "
     "clicks = clicks + excluded.clicks, uniques = uniques + excluded.uniques, "
     "bot_clicks = bot_clicks + excluded.bot_clicks";
-constexpr std::string_view kAddDailyDim =
-    "INSERT INTO rollup_daily_dims (link_id, dim, day, value, clicks, bot_clicks) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (link_id, dim, day, value) DO UPDATE SET "
-    "clicks = clicks + excluded.clicks, bot_clicks = bot_clicks + excluded.bot_clicks";
+// Dimension counts are blobs of (dim, value, clicks, bot clicks); a batch's increments are
+// merged into the stored blob by dim_counts_merge (dim_counts.h) inside the upsert.
+constexpr std::string_view kAddDailyDims =
+    "INSERT INTO rollup_daily_dims (link_id, day, counts) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (link_id, day) DO UPDATE SET counts = dim_counts_merge(counts, excluded.counts)";
+constexpr std::string_view kAddBlockDims =
+    "INSERT INTO rollup_block_dims (link_id, block, counts) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (link_id, block) DO UPDATE SET counts = dim_counts_merge(counts, excluded.counts)";
 
 // Retention deletes the oldest rows a chunk at a time (each its own short transaction), walking
-// an index on time so each chunk reads only what it deletes.
+// a key or index that starts with time, so each chunk reads only what it deletes.
+// Clicks: ids are ULIDs, which start with their millisecond, so `id < ?3` (the ULID prefix of
+// the cut-off) is a range of the primary key; `at < ?1` guards against an id minted later
+// than its click's time.
 constexpr std::string_view kPruneClicks =
     "DELETE FROM clicks WHERE id IN "
-    "(SELECT id FROM clicks WHERE at < ?1 ORDER BY at LIMIT ?2)";
+    "(SELECT id FROM clicks WHERE id < ?3 AND at < ?1 LIMIT ?2)";
 constexpr std::string_view kPruneMinutely =
     "DELETE FROM rollup_minutely WHERE (link_id, minute) IN "
     "(SELECT link_id, minute FROM rollup_minutely WHERE minute < ?1 ORDER BY minute LIMIT ?2)";
@@ -104,12 +111,12 @@ constexpr std::string_view kSeriesMinutely =
     "FROM rollup_minutely "
     "WHERE link_id IN " LINK_SET " AND minute >= ?2 AND minute < ?3 GROUP BY t";
 
-// Values seen only from bots drop out (HAVING n > 0) when bots are excluded.
-constexpr std::string_view kTopValues =
-    "SELECT value, sum(clicks + ?5 * bot_clicks) AS n FROM rollup_daily_dims "
-    "WHERE link_id IN " LINK_SET
-    " AND dim = ?2 AND day >= ?3 AND day < ?4 "
-    "GROUP BY value HAVING n > 0 ORDER BY n DESC, value LIMIT ?6";
+constexpr std::string_view kDailyDims =
+    "SELECT counts FROM rollup_daily_dims WHERE link_id IN " LINK_SET " AND day >= ?2 AND day < ?3";
+constexpr std::string_view kBlockDims =
+    "SELECT counts FROM rollup_block_dims "
+    "WHERE link_id IN " LINK_SET " AND block >= ?2 AND block < ?3";
+
 constexpr std::string_view kTopLinksHourly =
     "SELECT link_id, sum(clicks + ?4 * bot_clicks) AS n FROM rollup_hourly "
     "WHERE link_id IN " LINK_SET
@@ -179,7 +186,8 @@ Result<ClickWriterStatements> prepare_click_writer(Connection& db) {
                              {&s.delete_visitor, kDeleteVisitor},
                              {&s.add_hourly, kAddHourly},
                              {&s.add_minutely, kAddMinutely},
-                             {&s.add_daily_dim, kAddDailyDim},
+                             {&s.add_daily_dims, kAddDailyDims},
+                             {&s.add_block_dims, kAddBlockDims},
                              {&s.prune_clicks, kPruneClicks},
                              {&s.prune_minutely, kPruneMinutely},
                              {&s.prune_visitors, kPruneVisitors}});
@@ -191,7 +199,8 @@ Result<ClickReaderStatements> prepare_click_reader(Connection& db) {
   ClickReaderStatements s;
   auto ok = prepare_all(db, {{&s.series_hourly, kSeriesHourly},
                              {&s.series_minutely, kSeriesMinutely},
-                             {&s.top_values, kTopValues},
+                             {&s.daily_dims, kDailyDims},
+                             {&s.block_dims, kBlockDims},
                              {&s.top_links_hourly, kTopLinksHourly},
                              {&s.top_links_minutely, kTopLinksMinutely},
                              {&s.export_page, kExportPage}});

@@ -30,15 +30,17 @@ struct ReaderStatements {
 Result<WriterStatements> prepare_writer(Connection& db);
 Result<ReaderStatements> prepare_reader(Connection& db);
 
-// SqliteClickStore's statements, prepared on the shared writer connection.
+// SqliteClickStore's statements, prepared on the shared writer connection (after
+// register_dim_counts_merge: the rollup upserts call it).
 struct ClickWriterStatements {
   Statement insert_click;    // ?1..?18 in kClickColumns order; no-op when the id exists
   Statement insert_visitor;  // ?1 day ?2 link ?3 visitor; no-op when already counted
   Statement delete_visitor;  // ?1 day ?2 link ?3 visitor
   Statement add_hourly;      // ?1 link ?2 hour ?3 clicks ?4 uniques ?5 bot_clicks
   Statement add_minutely;    // ?1 link ?2 minute ?3 clicks ?4 uniques ?5 bot_clicks
-  Statement add_daily_dim;   // ?1 link ?2 dim ?3 day ?4 value ?5 clicks ?6 bot_clicks
-  Statement prune_clicks;    // ?1 at before ?2 chunk rows
+  Statement add_daily_dims;  // ?1 link ?2 day ?3 counts blob (dim_counts.h): merged in
+  Statement add_block_dims;  // ?1 link ?2 block ?3 counts blob
+  Statement prune_clicks;    // ?1 at before ?2 chunk rows ?3 id (ULID) before
   Statement prune_minutely;  // ?1 minute before ?2 chunk rows
   Statement prune_visitors;  // ?1 day before ?2 chunk rows
 };
@@ -49,7 +51,8 @@ struct ClickReaderStatements {
   Statement series_hourly;     // ?1 links ?2 from ?3 to ?4 bucket width; -> t, clicks, uniques,
                                //    bot_clicks (sparse, humans only in clicks)
   Statement series_minutely;   // same, from rollup_minutely
-  Statement top_values;        // ?1 links ?2 dim ?3 from day ?4 to ?5 bots 0|1 ?6 limit
+  Statement daily_dims;        // ?1 links ?2 from day ?3 to day -> counts blobs
+  Statement block_dims;        // ?1 links ?2 from block ?3 to block -> counts blobs
   Statement top_links_hourly;  // ?1 links ?2 from ?3 to ?4 bots 0|1 ?5 limit -> link, clicks
   Statement top_links_minutely;
   Statement export_page;  // ?1 link ?2 after at ?3 after id ?4 to ?5 limit; kClickColumns

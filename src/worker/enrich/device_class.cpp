@@ -37,8 +37,8 @@ constexpr std::array<std::string_view, 7> kTvOrConsoleTokens = {
 
 constexpr std::array<std::string_view, 3> kTabletDevices = {"iPad", "Kindle", "Tablet"};
 // "Tablet;" not "Tablet": old desktop IE UAs carry "Tablet PC 2.0".
-constexpr std::array<std::string_view, 5> kTabletTokens = {"Tablet;", "PlayBook", "Silk/",
-                                                           "Kindle", "iPad"};
+constexpr std::array<std::string_view, 5> kTabletTokens = {"Tablet;", "PlayBook", "Silk/", "Kindle",
+                                                           "iPad"};
 
 constexpr std::array<std::string_view, 16> kMobileOs = {
     "iOS",        "Android",   "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS",

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 namespace shortener::enrich {
 namespace {
@@ -141,14 +142,27 @@ sockaddr_storage to_sockaddr(const IpAddress& ip) {
 
 struct GeoLocator::Impl {
   std::vector<std::string> paths;
-  std::atomic<std::shared_ptr<const Snapshot>> current;
+  // Guards only the pointer: lookups copy it, a reload swaps in a set it opened beforehand.
+  // (Not std::atomic<shared_ptr>: libstdc++ 12's version trips ThreadSanitizer.)
+  mutable std::mutex current_mutex;
+  std::shared_ptr<const Snapshot> current;
   std::mutex reload_mutex;  // one reload at a time; lookups never take it
   std::atomic<std::uint64_t> reloads{0};
+
+  std::shared_ptr<const Snapshot> snapshot() const {
+    std::lock_guard lock(current_mutex);
+    return current;
+  }
 
   Result<void> reload_locked() {
     auto fresh = open_all(paths);
     if (!fresh) return std::unexpected(fresh.error());
-    current.store(std::move(*fresh));
+    std::shared_ptr<const Snapshot> old;
+    {
+      std::lock_guard lock(current_mutex);
+      old = std::exchange(current, std::move(*fresh));
+    }
+    // `old` is released here, outside the lock: closing files must not stall lookups.
     reloads.fetch_add(1, std::memory_order_relaxed);
     return {};
   }
@@ -160,7 +174,7 @@ Result<GeoLocator> GeoLocator::open(std::vector<std::string> paths) {
   if (!snapshot) return std::unexpected(snapshot.error());
   auto impl = std::make_unique<Impl>();
   impl->paths = std::move(paths);
-  impl->current.store(std::move(*snapshot));
+  impl->current = std::move(*snapshot);
   return GeoLocator(std::move(impl));
 }
 
@@ -179,7 +193,7 @@ GeoLocation GeoLocator::lookup(const IpAddress& ip) const {
   GeoLocation out;
   if (!is_public(ip)) return out;
   const sockaddr_storage address = to_sockaddr(ip);
-  const std::shared_ptr<const Snapshot> snapshot = impl_->current.load();
+  const std::shared_ptr<const Snapshot> snapshot = impl_->snapshot();
   for (const auto& mmdb : *snapshot) {
     // An IPv6 address cannot be in an IPv4-only tree (libmaxminddb would report an error).
     if (!ip.is_v4() && mmdb->db.metadata.ip_version == 4) continue;
@@ -195,7 +209,7 @@ GeoLocation GeoLocator::lookup(const IpAddress& ip) const {
 
 Result<bool> GeoLocator::reload_if_changed() {
   std::lock_guard lock(impl_->reload_mutex);
-  const std::shared_ptr<const Snapshot> snapshot = impl_->current.load();
+  const std::shared_ptr<const Snapshot> snapshot = impl_->snapshot();
   bool changed = false;
   for (const auto& mmdb : *snapshot) {
     auto stamp = stamp_of(mmdb->path);
@@ -214,7 +228,7 @@ Result<void> GeoLocator::reload() {
 
 std::vector<GeoDatabase> GeoLocator::databases() const {
   std::vector<GeoDatabase> out;
-  for (const auto& mmdb : *impl_->current.load()) {
+  for (const auto& mmdb : *impl_->snapshot()) {
     const auto& meta = mmdb->db.metadata;
     out.push_back({mmdb->path, meta.database_type != nullptr ? meta.database_type : "",
                    meta.build_epoch, static_cast<int>(meta.ip_version)});

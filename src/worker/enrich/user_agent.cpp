@@ -13,12 +13,12 @@ namespace {
 // Field order of each section's RuleFields, with uap-core's defaults (spec 0.2): browser and
 // OS fields default to groups 1..n; a device's family and model default to group 1, its brand
 // to nothing.
-const RuleSchema kBrowserSchema{
+const RuleSchema browser_schema{
     {"family_replacement", "v1_replacement", "v2_replacement", "v3_replacement"}, {1, 2, 3, 4}};
-const RuleSchema kOsSchema{{"os_replacement", "os_v1_replacement", "os_v2_replacement",
+const RuleSchema os_schema{{"os_replacement", "os_v1_replacement", "os_v2_replacement",
                             "os_v3_replacement", "os_v4_replacement"},
                            {1, 2, 3, 4, 5}};
-const RuleSchema kDeviceSchema{{"device_replacement", "brand_replacement", "model_replacement"},
+const RuleSchema device_schema{{"device_replacement", "brand_replacement", "model_replacement"},
                                {1, 0, 1}};
 
 std::string family_or_other(std::string family) {
@@ -90,11 +90,11 @@ Result<UserAgentParser> UserAgentParser::load(const std::string& regexes_path,
   auto root = load_yaml_file(regexes_path);
   if (!root) return std::unexpected(root.error());
   const RegexBudget budget{options.regex_max_mem, options.set_max_mem};
-  auto browser = compile_section(*root, "user_agent_parsers", kBrowserSchema, budget);
+  auto browser = compile_section(*root, "user_agent_parsers", browser_schema, budget);
   if (!browser) return std::unexpected(browser.error());
-  auto os = compile_section(*root, "os_parsers", kOsSchema, budget);
+  auto os = compile_section(*root, "os_parsers", os_schema, budget);
   if (!os) return std::unexpected(os.error());
-  auto device = compile_section(*root, "device_parsers", kDeviceSchema, budget);
+  auto device = compile_section(*root, "device_parsers", device_schema, budget);
   if (!device) return std::unexpected(device.error());
   return UserAgentParser(
       std::unique_ptr<Impl>(new Impl{std::move(*browser), std::move(*os), std::move(*device),

@@ -110,8 +110,11 @@ TEST(MemoryLinkCache, ConcurrentReadersAndWritersStayConsistent) {
       for (int i = 0; i < 20000; ++i) {
         std::string slug = "k" + std::to_string((i * 7 + t) % 1000);
         auto found = cache.get(slug);
-        if (found.outcome == Outcome::miss) cache.put(link(slug), found.ticket);
-        else if (found.outcome == Outcome::hit) ASSERT_EQ(found.link->slug, slug);
+        if (found.outcome == Outcome::miss) {
+          cache.put(link(slug), found.ticket);
+        } else if (found.outcome == Outcome::hit) {
+          ASSERT_EQ(found.link->slug, slug);
+        }
         if (i % 97 == 0) cache.invalidate(slug);
       }
     });

@@ -81,7 +81,7 @@ TEST(Spool, RoundTripsEveryField) {
   ClickEvent e = event(5);
   e.account_id = 7;
   e.accept_language = "fr";
-  e.utm_source = "news";
+  e.query = "utm_source=news";
   e.user_agent = std::string("bin\0ary", 7);
   ASSERT_TRUE(write_spool(path, {e, event(6)}));
   auto back = read_spool(path);
@@ -92,7 +92,7 @@ TEST(Spool, RoundTripsEveryField) {
   EXPECT_EQ(r.account_id, 7);
   EXPECT_EQ(r.at, e.at);
   EXPECT_EQ(r.user_agent, e.user_agent);
-  EXPECT_EQ(r.utm_source, "news");
+  EXPECT_EQ(r.query, "utm_source=news");
   EXPECT_EQ(r.accept_language, "fr");
   std::filesystem::remove(path);
 }
