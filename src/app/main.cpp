@@ -146,6 +146,10 @@ std::string render_metrics(const MemoryLinkCache& cache, const ClickBuffer& buff
 
 int serve(ServeConfig config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (!config.redis_url.empty()) {
+    std::cerr << "shortener: --redis-url (production mode) is not supported by this build yet\n";
+    return kUsageError;
+  }
   auto store = open_store(config.store);
   if (!store) {
     std::cerr << "shortener: " << store.error().detail << "\n";
@@ -216,7 +220,10 @@ int serve(ServeConfig config) {
                                             now - 2 * kDayUs);
         !pruned)
       spdlog::warn("click retention: {}", pruned.error().detail);
-    if (auto reloaded = (*enricher)->reload_geo_if_changed(); reloaded && *reloaded)
+    if (auto reloaded = (*enricher)->reload_geo_if_changed(); !reloaded)
+      spdlog::warn("geolocation reload failed, still serving the previous files: {}",
+                   reloaded.error().detail);
+    else if (*reloaded)
       spdlog::info("geolocation databases reloaded");
   });
 

@@ -70,7 +70,6 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
       ->check(CLI::Range(std::size_t{16}, std::size_t{100'000'000}));
   option(app, "--cache-mb", c.cache_mb, "L1 link cache capacity (MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
-  flag(app, "--access-log", c.access_log, "Log every request");
   option(app, "--data-files", c.data_files,
          "Directory holding the npm data packages (default: third_party/npm/node_modules "
          "next to the binary's parent directory)");

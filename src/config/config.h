@@ -44,7 +44,6 @@ struct ServeConfig {
   int idle_timeout_s = 60;    // keep-alive connection with no request in progress
   std::size_t cache_entries = 1'000'000;
   std::size_t cache_mb = 256;
-  bool access_log = false;
   std::string log_level = "info";
   // Click tracking (embedded pipeline).
   std::string data_files;  // root of the npm data packages; empty: next to the binary

@@ -21,6 +21,8 @@ constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   text = trim(text);
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']')  // "[v6]" as in URLs
+    text = text.substr(1, text.size() - 2);
   // Longest textual IPv6 is 45 chars; refuse anything longer before copying.
   if (text.empty() || text.size() > 45) return std::nullopt;
   char buf[46];

@@ -74,6 +74,7 @@ void method_not_allowed(Response& response, std::string_view allow) {
   body["status"] = 405;
   body["detail"] = "allowed methods: " + std::string(allow);
   response.set(405, kProblemJson, boost::json::serialize(body));
+  response.cache_control = kNoStore;
   response.headers.emplace_back("Allow", std::string(allow));
 }
 

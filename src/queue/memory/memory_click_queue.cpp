@@ -97,7 +97,8 @@ void MemoryClickQueue::check_drained(std::unique_lock<std::mutex>& lock) {
 
 namespace {
 
-constexpr char kSpoolMagic[8] = {'S', 'H', 'C', 'L', 'K', 'S', 'P', '1'};
+// Version 2: field 7 is the raw query (version 1 held a decoded utm_source).
+constexpr char kSpoolMagic[8] = {'S', 'H', 'C', 'L', 'K', 'S', 'P', '2'};
 
 void put_string(std::ofstream& out, const std::string& s) {
   auto n = static_cast<std::uint32_t>(s.size());

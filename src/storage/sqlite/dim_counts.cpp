@@ -119,17 +119,26 @@ std::string dim_value(const EnrichedClick& click, Dim dim) {
 }
 
 void DimCountsBuilder::add(const EnrichedClick& click) {
-  for (std::uint8_t dim = 0; dim < kDimCount; ++dim) {
-    auto& [humans, bots] = counts_[{dim, dim_value(click, static_cast<Dim>(dim))}];
-    (click.bot ? bots : humans) += 1;
-  }
+  for (std::uint8_t dim = 0; dim < kDimCount; ++dim)
+    add(static_cast<Dim>(dim), dim_value(click, static_cast<Dim>(dim)), click.bot ? 0 : 1,
+        click.bot ? 1 : 0);
+}
+
+void DimCountsBuilder::add(Dim dim, std::string value, std::int64_t clicks,
+                           std::int64_t bot_clicks) {
+  auto& [humans, bots] = counts_[{dim, std::move(value)}];
+  humans += clicks;
+  bots += bot_clicks;
 }
 
 std::string DimCountsBuilder::encode() const {
   std::string out;
   for (const auto& [key, counts] : counts_) {  // std::map: already in the blob's order
-    put(out, Entry{key.first, key.second, static_cast<std::uint64_t>(counts.first),
-                   static_cast<std::uint64_t>(counts.second), {}});
+    put(out, Entry{key.first,
+                   key.second,
+                   static_cast<std::uint64_t>(counts.first),
+                   static_cast<std::uint64_t>(counts.second),
+                   {}});
   }
   return out;
 }

@@ -36,6 +36,7 @@ std::string dim_value(const EnrichedClick& click, Dim dim);
 class DimCountsBuilder {
  public:
   void add(const EnrichedClick& click);
+  void add(Dim dim, std::string value, std::int64_t clicks, std::int64_t bot_clicks);
   std::string encode() const;
 
  private:

@@ -126,7 +126,7 @@ bool complete(const GeoLocation& g) {
 
 sockaddr_storage to_sockaddr(const IpAddress& ip) {
   sockaddr_storage storage{};
-  if (ip.is_v4()) {
+  if (ip.v4) {
     auto* sin = reinterpret_cast<sockaddr_in*>(&storage);
     sin->sin_family = AF_INET;
     std::memcpy(&sin->sin_addr, ip.bytes.data(), 4);
@@ -184,7 +184,7 @@ GeoLocator& GeoLocator::operator=(GeoLocator&&) noexcept = default;
 GeoLocator::~GeoLocator() = default;
 
 GeoLocation GeoLocator::lookup(std::string_view ip) const {
-  const auto parsed = parse_ip(ip);
+  const auto parsed = IpAddress::parse(ip);
   if (!parsed) return {};
   return lookup(*parsed);
 }
@@ -196,7 +196,7 @@ GeoLocation GeoLocator::lookup(const IpAddress& ip) const {
   const std::shared_ptr<const Snapshot> snapshot = impl_->snapshot();
   for (const auto& mmdb : *snapshot) {
     // An IPv6 address cannot be in an IPv4-only tree (libmaxminddb would report an error).
-    if (!ip.is_v4() && mmdb->db.metadata.ip_version == 4) continue;
+    if (!ip.v4 && mmdb->db.metadata.ip_version == 4) continue;
     int error = MMDB_SUCCESS;
     MMDB_lookup_result_s result =
         MMDB_lookup_sockaddr(&mmdb->db, reinterpret_cast<const sockaddr*>(&address), &error);

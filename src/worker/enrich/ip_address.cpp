@@ -1,6 +1,5 @@
 #include "worker/enrich/ip_address.h"
 
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
@@ -8,7 +7,6 @@
 namespace shortener::enrich {
 namespace {
 
-constexpr std::size_t kMaxIpText = 64;  // the longest IPv6 text is 45 characters
 
 struct Prefix {
   std::array<std::uint8_t, 16> bytes;
@@ -56,40 +54,11 @@ constexpr Prefix kSpecialV6[] = {
     {{0xff}, 8},                                 // multicast
 };
 
-std::string_view strip(std::string_view text) {
-  constexpr std::string_view kBlank = " \t";
-  const auto first = text.find_first_not_of(kBlank);
-  if (first == std::string_view::npos) return {};
-  text = text.substr(first, text.find_last_not_of(kBlank) - first + 1);
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
-    text = text.substr(1, text.size() - 2);
-  }
-  return text;
-}
-
 }  // namespace
-
-std::optional<IpAddress> parse_ip(std::string_view text) {
-  text = strip(text);
-  if (text.empty() || text.size() > kMaxIpText) return std::nullopt;
-  std::array<char, kMaxIpText + 1> z{};  // inet_pton needs a terminated string
-  std::copy(text.begin(), text.end(), z.begin());
-  IpAddress ip;
-  if (inet_pton(AF_INET, z.data(), ip.bytes.data()) == 1) return ip;
-  if (inet_pton(AF_INET6, z.data(), ip.bytes.data()) != 1) return std::nullopt;
-  ip.family = IpAddress::Family::v6;
-  constexpr std::array<std::uint8_t, 12> kMapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::equal(kMapped.begin(), kMapped.end(), ip.bytes.begin())) {
-    std::copy_n(ip.bytes.begin() + 12, 4, ip.bytes.begin());
-    std::fill(ip.bytes.begin() + 4, ip.bytes.end(), 0);
-    ip.family = IpAddress::Family::v4;
-  }
-  return ip;
-}
 
 bool is_public(const IpAddress& ip) {
   const auto* address = ip.bytes.data();
-  if (ip.is_v4()) {
+  if (ip.v4) {
     return std::none_of(std::begin(kSpecialV4), std::end(kSpecialV4),
                         [&](const Prefix& p) { return in_prefix(address, p); });
   }

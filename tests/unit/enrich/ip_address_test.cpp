@@ -55,18 +55,18 @@ TEST(IpAddressTest, ParsesNormalisesAndClassifies) {
   };
   for (const IpCase& c : cases) {
     SCOPED_TRACE(c.text);
-    const auto ip = parse_ip(c.text);
+    const auto ip = IpAddress::parse(c.text);
     ASSERT_EQ(ip.has_value(), c.parses);
     if (!ip) continue;
-    EXPECT_EQ(ip->is_v4(), c.v4);
+    EXPECT_EQ(ip->v4, c.v4);
     EXPECT_EQ(is_public(*ip), c.is_public);
   }
 }
 
 TEST(IpAddressTest, MappedAddressKeepsItsBytes) {
-  const auto ip = parse_ip("::ffff:203.0.113.77");
+  const auto ip = IpAddress::parse("::ffff:203.0.113.77");
   ASSERT_TRUE(ip);
-  EXPECT_TRUE(ip->is_v4());
+  EXPECT_TRUE(ip->v4);
   EXPECT_EQ(ip->bytes[0], 203);
   EXPECT_EQ(ip->bytes[3], 77);
   EXPECT_EQ(ip->bytes[4], 0);
