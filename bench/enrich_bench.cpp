@@ -194,7 +194,7 @@ std::vector<std::string> random_ips(bool v6, std::size_t count) {
       ip = std::to_string(random() % 223 + 1) + "." + std::to_string(random() % 256) + "." +
            std::to_string(random() % 256) + "." + std::to_string(random() % 256);
     }
-    if (auto parsed = parse_ip(ip); parsed && is_public(*parsed)) out.push_back(ip);
+    if (auto parsed = IpAddress::parse(ip); parsed && is_public(*parsed)) out.push_back(ip);
   }
   return out;
 }

@@ -11,7 +11,7 @@ BUILD_PACKAGES=(
   libsqlite3-dev libidn2-dev libssl-dev libspdlog-dev libcli11-dev
   libre2-dev libmaxminddb-dev libyaml-dev libhiredis-dev libpq-dev
   libgtest-dev libbenchmark-dev
-  nodejs npm uap-core
+  uap-core
 )
 TEST_PACKAGES=(
   python3 clang-16 libclang-rt-16-dev clang-format
@@ -21,3 +21,14 @@ TEST_PACKAGES=(
 packages=("${BUILD_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 apt_install "${packages[@]}"
+
+# Node.js: the web app's toolchain (Vite 8, Vitest 4) needs Node 20 or newer. Debian 12's own
+# nodejs is 18; a machine with NodeSource's nodejs (which bundles npm) keeps it.
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  apt_install nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  echo "Node.js $(node --version) is too old for the web app: install Node.js 20+ (e.g. NodeSource)" >&2
+  exit 1
+fi

@@ -24,7 +24,8 @@ class EventStream {
   virtual void start(std::function<void()> wake) = 0;
   // Appends what is ready to `out`; false ends the stream (after `out` is written).
   virtual bool poll(std::string& out) = 0;
-  // Written when nothing was sent for a heartbeat interval, so proxies and clients see life.
+  // Written when nothing was sent for a heartbeat interval, so proxies and clients see life
+  // (empty: the format has no comments, send nothing).
   virtual std::string_view heartbeat() const { return ": ping\n\n"; }
 };
 

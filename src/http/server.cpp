@@ -344,7 +344,7 @@ awaitable<void> Connection::stream_events() {
     if (!more) break;
     stream_timer_->expires_after(server_.options.heartbeat_interval);
     auto [ec] = co_await stream_timer_->async_wait(kTuple);
-    if (!ec) {
+    if (!ec && !response_.stream->heartbeat().empty()) {
       auto beat = response_.stream->heartbeat();
       [[maybe_unused]] auto [write_ec, written] =
           co_await asio::async_write(socket_, asio::buffer(beat), kTuple);

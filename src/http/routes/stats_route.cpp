@@ -1,6 +1,9 @@
 // Analytics reads: per-link and account-wide stats (from rollups) and the raw-click CSV export.
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "core/stats_query.h"
@@ -95,6 +98,92 @@ void csv_cell(std::string& out, std::string_view value) {
   if (quote) out += '"';
 }
 
+void append_csv_row(std::string& csv, const EnrichedClick& c) {
+  csv_cell(csv, c.id);
+  csv += ',';
+  csv += format_rfc3339(c.at);
+  for (const std::string* cell : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
+                                  &c.browser, &c.browser_version, &c.os}) {
+    csv += ',';
+    csv_cell(csv, *cell);
+  }
+  csv += c.bot ? ",true," : ",false,";
+  csv_cell(csv, c.bot_reason);
+  csv += c.unique ? ",true," : ",false,";
+  csv_cell(csv, c.utm_source);
+  csv += ',';
+  csv_cell(csv, c.destination);
+  csv += '\n';
+}
+
+// Streams the raw-click export: a producer thread reads rows from the store into a bounded
+// buffer (it waits while the client is slower), the connection drains it on every wake, so
+// neither memory nor the I/O thread depends on the size of the export. The body ends when the
+// connection closes; a store error mid-way truncates it (the status was already sent).
+class CsvExport final : public EventStream {
+ public:
+  CsvExport(StatsStore& store, std::int64_t link_id, TimeUs from, TimeUs to)
+      : store_(store), link_id_(link_id), from_(from), to_(to) {
+    buffer_ =
+        "id,time,country,region,city,referrer,device,browser,browser_version,os,bot,bot_reason,"
+        "unique,utm_source,destination\n";
+  }
+  ~CsvExport() override {
+    {
+      std::lock_guard lock(mutex_);
+      cancelled_ = true;
+    }
+    space_.notify_all();
+    if (producer_.joinable()) producer_.join();
+  }
+
+  void start(std::function<void()> wake) override {
+    wake_ = std::move(wake);
+    producer_ = std::thread([this] { produce(); });
+  }
+
+  bool poll(std::string& out) override {
+    std::lock_guard lock(mutex_);
+    out.swap(buffer_);
+    buffer_.clear();
+    space_.notify_all();
+    return !(done_ && out.empty());
+  }
+  std::string_view heartbeat() const override { return {}; }  // a CSV body has no comments
+
+ private:
+  static constexpr std::size_t kMaxBuffered = 1 << 20;
+
+  void produce() {
+    (void)store_.export_clicks(link_id_, from_, to_, [this](const EnrichedClick& click) {
+      std::unique_lock lock(mutex_);
+      space_.wait(lock, [this] { return cancelled_ || buffer_.size() < kMaxBuffered; });
+      if (cancelled_) return false;
+      bool was_empty = buffer_.empty();
+      append_csv_row(buffer_, click);
+      lock.unlock();
+      if (was_empty) wake_();
+      return true;
+    });
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_();
+  }
+
+  StatsStore& store_;
+  std::int64_t link_id_;
+  TimeUs from_, to_;
+  std::function<void()> wake_;
+  std::mutex mutex_;
+  std::condition_variable space_;
+  std::string buffer_;
+  bool done_ = false;
+  bool cancelled_ = false;
+  std::thread producer_;
+};
+
 }  // namespace
 
 void link_stats(const RouteContext& ctx, const Request& request, std::string_view slug,
@@ -157,34 +246,13 @@ void export_clicks(const RouteContext& ctx, const Request& request, std::string_
   if (!from) return problem(response, from.error());
   auto to = time_param(request, "to");
   if (!to) return problem(response, to.error());
-  std::string csv =
-      "id,time,country,region,city,referrer,device,browser,browser_version,os,bot,bot_reason,"
-      "unique,utm_source,destination\n";
-  auto exported = ctx.stats.export_clicks(
-      link->id, from->value_or(0), to->value_or(ctx.clock.now_us() + 1),
-      [&csv](const EnrichedClick& c) {
-        csv_cell(csv, c.id);
-        csv += ',';
-        csv += format_rfc3339(c.at);
-        for (const std::string* cell : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
-                                        &c.browser, &c.browser_version, &c.os}) {
-          csv += ',';
-          csv_cell(csv, *cell);
-        }
-        csv += c.bot ? ",true," : ",false,";
-        csv_cell(csv, c.bot_reason);
-        csv += c.unique ? ",true," : ",false,";
-        csv_cell(csv, c.utm_source);
-        csv += ',';
-        csv_cell(csv, c.destination);
-        csv += '\n';
-        return true;
-      });
-  if (!exported) return problem(response, exported.error());
-  response.set(200, kCsv, std::move(csv));
+  response.status = 200;
+  response.content_type = kCsv;
   response.cache_control = kNoStore;
   response.headers.emplace_back("Content-Disposition",
                                 "attachment; filename=\"" + link->slug + "-clicks.csv\"");
+  response.stream = std::make_shared<CsvExport>(ctx.stats, link->id, from->value_or(0),
+                                                to->value_or(ctx.clock.now_us() + 1));
 }
 
 }  // namespace shortener::http::routes

@@ -48,14 +48,11 @@ struct ClickWriterStatements {
 // Every analytics reader's statements. Link sets are bound as one JSON array (?1, read with
 // json_each): an account may own thousands of links, past SQLite's bound-parameter limit.
 struct ClickReaderStatements {
-  Statement series_hourly;     // ?1 links ?2 from ?3 to ?4 bucket width; -> t, clicks, uniques,
-                               //    bot_clicks (sparse, humans only in clicks)
-  Statement series_minutely;   // same, from rollup_minutely
-  Statement daily_dims;        // ?1 links ?2 from day ?3 to day -> counts blobs
-  Statement block_dims;        // ?1 links ?2 from block ?3 to block -> counts blobs
-  Statement top_links_hourly;  // ?1 links ?2 from ?3 to ?4 bots 0|1 ?5 limit -> link, clicks
-  Statement top_links_minutely;
-  Statement export_page;  // ?1 link ?2 after at ?3 after id ?4 to ?5 limit; kClickColumns
+  Statement series_hourly;    // ?1 links ?2 from ?3 to -> link, hour, clicks, uniques, bot_clicks
+  Statement series_minutely;  // same, from rollup_minutely (minute starts)
+  Statement daily_dims;       // ?1 links ?2 from day ?3 to day -> counts blobs
+  Statement block_dims;       // ?1 links ?2 from block ?3 to block -> counts blobs
+  Statement export_page;      // ?1 link ?2 after at ?3 after id ?4 to ?5 limit; kClickColumns
 };
 
 Result<ClickWriterStatements> prepare_click_writer(Connection& db);

@@ -1,0 +1,110 @@
+// The production LinkCache: L1 (in-process, per replica) in front of L2 (RedisLinkCache, shared).
+//
+//   get:        L1 -> on a miss, Redis -> on a Redis hit, populate L1.
+//   put:        both levels, each guarded by its own ticket (L1 generation, L2 version).
+//   invalidate: L1, then DEL + version bump + PUBLISH in Redis. If Redis is down, the slug is
+//               retried every retry_interval until it is: otherwise its stale L2 copy would
+//               outlive the outage by up to 24 h.
+//   subscriber: every replica listens on the invalidation channel and drops its L1 entry
+//               (typically within a millisecond of the PUBLISH; bound: one round trip).
+//
+// Pub/sub loses messages published while a subscriber is disconnected, so after each
+// (re)subscription the whole L1 is replaced by an empty one (a fresh L1 from the factory): a
+// reconnect costs a cold L1, never a stale redirect. Readers load the L1 pointer without a lock;
+// a replaced L1 stays alive for `retired_grace` so a reader still inside it is safe (an L1 call
+// takes microseconds; the grace is a minute).
+//
+// The 64-bit ticket packs: bits 0-38 the L1 ticket, bit 39 "L2 version known", bits 40-47 the
+// L1 epoch (which L1 the ticket belongs to), bits 48-63 the L2 version.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cache/redis/redis_link_cache.h"
+#include "redis/redis_subscriber.h"
+
+namespace shortener {
+
+struct TieredLinkCacheOptions {
+  std::chrono::milliseconds retry_interval{250};  // failed invalidations are retried this often
+  std::chrono::seconds retired_grace{60};         // see the comment above
+  std::chrono::milliseconds ping_interval{1000};  // subscriber liveness check
+};
+
+struct TieredLinkCacheCounters {
+  std::uint64_t l1_hits = 0, l1_negative_hits = 0;
+  std::uint64_t l2_hits = 0, l2_negative_hits = 0;
+  std::uint64_t misses = 0;                    // both levels missed: the caller reads the store
+  std::uint64_t l2_errors = 0;                 // Redis calls that failed (lookups, puts, removes)
+  std::uint64_t invalidations_received = 0;    // messages from any replica (this one included)
+  std::uint64_t invalidations_pending = 0;     // waiting for Redis to come back
+  std::uint64_t l1_flushes = 0;                // L1 replaced after a (re)subscription
+};
+
+class TieredLinkCache final : public LinkCache {
+ public:
+  using L1Factory = std::function<std::unique_ptr<LinkCache>()>;
+
+  // `subscriber_config`: the Redis the L2 client talks to (the subscriber needs a connection of
+  // its own). Call start() before serving so invalidations from other replicas arrive.
+  TieredLinkCache(L1Factory make_l1, RedisLinkCache& l2, RedisConfig subscriber_config,
+                  TieredLinkCacheOptions options = {});
+  ~TieredLinkCache() override;
+
+  void start();  // subscriber + retry threads
+  void stop();   // idempotent
+
+  Lookup get(std::string_view slug) override;
+  void put(CachedLinkPtr link, std::uint64_t ticket) override;
+  void put_negative(std::string_view slug, std::uint64_t ticket) override;
+  void invalidate(std::string_view slug) override;
+
+  // L1 only, never I/O: for the event loop's fast path (a miss there goes to the blocking pool,
+  // which calls get()).
+  Lookup peek(std::string_view slug);
+
+  bool subscribed() const { return subscriber_.subscribed(); }
+  TieredLinkCacheCounters counters() const;
+  // Runs `visit` on the current L1 (e.g. to read MemoryLinkCache::counters() for /metrics).
+  void visit_l1(const std::function<void(const LinkCache&)>& visit) const;
+
+ private:
+  struct Retired {
+    std::unique_ptr<LinkCache> l1;
+    std::chrono::steady_clock::time_point at;
+  };
+  static std::uint64_t pack(std::uint64_t l1_ticket, std::uint64_t epoch,
+                            std::optional<std::uint16_t> version);
+  void on_message(std::string_view slug);
+  void flush_l1();
+  void maintain();
+  void retry_invalidations();
+
+  L1Factory make_l1_;
+  RedisLinkCache& l2_;
+  TieredLinkCacheOptions options_;
+  std::atomic<LinkCache*> l1_;
+  std::atomic<std::uint64_t> epoch_{0};
+  mutable std::mutex l1_mutex_;  // owner_ and retired_
+  std::unique_ptr<LinkCache> owner_;
+  std::vector<Retired> retired_;
+  mutable std::mutex pending_mutex_;
+  std::set<std::string, std::less<>> pending_;  // slugs whose Redis invalidation failed
+  std::condition_variable stop_requested_;
+  bool stopping_ = false;
+  std::thread maintenance_;
+  std::atomic<std::uint64_t> l1_hits_{0}, l1_negative_hits_{0}, l2_hits_{0},
+      l2_negative_hits_{0}, misses_{0}, l2_errors_{0}, received_{0}, flushes_{0};
+  RedisSubscriber subscriber_;  // last: its thread calls into everything above
+};
+
+}  // namespace shortener

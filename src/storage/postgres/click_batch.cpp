@@ -1,0 +1,244 @@
+#include "storage/postgres/click_batch.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "storage/postgres/arrays.h"
+#include "storage/postgres/statements.h"
+
+namespace shortener::pg {
+namespace {
+
+constexpr std::int64_t kMinuteUs = interval_us(Interval::minute);
+constexpr std::int64_t kHourUs = interval_us(Interval::hour);
+constexpr std::int64_t kDayUs = interval_us(Interval::day);
+
+TimeUs floor_to(TimeUs t, std::int64_t step) {
+  const TimeUs aligned = t / step * step;
+  return aligned > t ? aligned - step : aligned;  // negative times round toward -inf
+}
+
+using VisitorKey = std::tuple<std::int64_t, std::int64_t, std::string_view>;  // day, link, who
+
+VisitorKey key_of(const EnrichedClick& click) {
+  return {floor_to(click.at, kDayUs), click.link_id, click.visitor};
+}
+
+struct Counts {
+  std::int64_t clicks = 0;  // humans only
+  std::int64_t uniques = 0;
+  std::int64_t bots = 0;
+};
+
+}  // namespace
+
+std::string dim_value(const EnrichedClick& click, int dim) {
+  const std::string* const fields[kDimCount] = {&click.country, &click.city,    &click.referrer,
+                                                &click.device,  &click.browser, &click.os};
+  const std::string& field = *fields[dim];
+  if (field.empty()) return "unknown";
+  if (dim != 1 || field == "unknown" || click.country.empty() || click.country == "unknown")
+    return field;
+  return field + ", " + click.country;
+}
+
+ClickBatch::ClickBatch(std::vector<EnrichedClick>& clicks)
+    : clicks_(clicks), stored_(clicks.size(), 0) {
+  for (EnrichedClick& click : clicks) click.unique = false;  // set from the server's answers
+  // Oldest first (stable): the first click of a visitor's day gets the `unique` even when a
+  // batch arrives out of order, and of two copies of one event the first one counts.
+  std::vector<std::size_t> order(clicks.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return clicks[a].at < clicks[b].at; });
+  std::unordered_set<std::string_view> ids;
+  std::set<VisitorKey> keys;
+  for (std::size_t i : order) {
+    if (!ids.insert(clicks[i].id).second) continue;
+    pending_.push_back(i);
+    if (!clicks[i].bot && keys.insert(key_of(clicks[i])).second) candidates_.push_back(i);
+  }
+  std::sort(candidates_.begin(), candidates_.end(),
+            [&](std::size_t a, std::size_t b) { return key_of(clicks[a]) < key_of(clicks[b]); });
+}
+
+std::vector<Month> ClickBatch::months() const {
+  std::vector<Month> months;
+  for (std::size_t i : pending_) {
+    const Month m = month_of(clicks_[i].at);
+    if (std::none_of(months.begin(), months.end(),
+                     [&](const Month& k) { return k.from == m.from; }))
+      months.push_back(m);
+  }
+  return months;
+}
+
+Params ClickBatch::visitor_params() const {
+  ArrayLiteral days, links, visitors;
+  for (std::size_t i : candidates_) {
+    const auto [day, link, visitor] = key_of(clicks_[i]);
+    days.add(day);
+    links.add(link);
+    visitors.add(visitor);
+  }
+  Params params;
+  params.add(days.take()).add(links.take()).add(visitors.take());
+  return params;
+}
+
+void ClickBatch::claimed(const PgResult& rows) {
+  // The server hands back the text it stored: the visitor after valid_utf8().
+  std::map<std::tuple<std::int64_t, std::int64_t, std::string>, std::size_t> by_key;
+  for (std::size_t i : candidates_) {
+    const EnrichedClick& c = clicks_[i];
+    by_key.emplace(std::tuple{floor_to(c.at, kDayUs), c.link_id, valid_utf8(c.visitor)}, i);
+  }
+  for (int r = 0; r < rows.rows(); ++r) {
+    auto it =
+        by_key.find(std::tuple{rows.int64(r, 0), rows.int64(r, 1), std::string(rows.text(r, 2))});
+    if (it != by_key.end()) clicks_[it->second].unique = true;
+  }
+}
+
+Params ClickBatch::click_params() const {
+  std::vector<std::size_t> by_id = pending_;
+  std::sort(by_id.begin(), by_id.end(),
+            [&](std::size_t a, std::size_t b) { return clicks_[a].id < clicks_[b].id; });
+  ArrayLiteral columns[18];
+  for (std::size_t i : by_id) {
+    const EnrichedClick& c = clicks_[i];
+    int k = 0;
+    columns[k++].add(std::string_view(c.id));
+    columns[k++].add(c.link_id);
+    columns[k++].add(c.at);
+    for (const std::string* text : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
+                                    &c.browser, &c.browser_version, &c.os})
+      columns[k++].add(std::string_view(*text));
+    columns[k++].add(c.bot);
+    for (const std::string* text :
+         {&c.bot_reason, &c.visitor, &c.utm_source, &c.destination, &c.ip_prefix})
+      columns[k++].add(std::string_view(*text));
+    columns[k++].add(c.unique);
+  }
+  Params params;
+  for (ArrayLiteral& column : columns) params.add(column.take());
+  return params;
+}
+
+void ClickBatch::stored(const PgResult& rows) {
+  std::unordered_map<std::string, std::size_t> by_id;
+  for (std::size_t i : pending_) by_id.emplace(valid_utf8(clicks_[i].id), i);
+  for (int r = 0; r < rows.rows(); ++r) {
+    auto it = by_id.find(std::string(rows.text(r, 0)));
+    if (it != by_id.end()) stored_[it->second] = 1;
+  }
+}
+
+std::vector<ClickBatch::Repair> ClickBatch::repairs() {
+  std::vector<Repair> out;
+  for (std::size_t c : candidates_) {
+    if (!clicks_[c].unique || stored_[c]) continue;
+    clicks_[c].unique = false;
+    const VisitorKey key = key_of(clicks_[c]);
+    auto next = std::find_if(pending_.begin(), pending_.end(), [&](std::size_t i) {
+      return stored_[i] && !clicks_[i].bot && key_of(clicks_[i]) == key &&
+             clicks_[i].at >= clicks_[c].at;
+    });
+    Params params;
+    if (next != pending_.end()) {
+      clicks_[*next].unique = true;
+      params.add(valid_utf8(clicks_[*next].id)).add(clicks_[*next].at);
+      out.push_back(Repair{stmt::kMarkFirstOfDay, std::move(params)});
+    } else {
+      params.add(std::get<0>(key)).add(std::get<1>(key)).add(valid_utf8(std::get<2>(key)));
+      out.push_back(Repair{stmt::kDeleteVisitor, std::move(params)});
+    }
+  }
+  return out;
+}
+
+bool ClickBatch::has_stored() const {
+  return std::any_of(stored_.begin(), stored_.end(), [](char s) { return s != 0; });
+}
+
+Params ClickBatch::counts_params(std::int64_t bucket_us) const {
+  std::map<std::pair<std::int64_t, TimeUs>, Counts> rows;  // (link, bucket) in key order
+  for (std::size_t i : pending_) {
+    if (!stored_[i]) continue;
+    const EnrichedClick& c = clicks_[i];
+    Counts& counts = rows[{c.link_id, floor_to(c.at, bucket_us)}];
+    (c.bot ? counts.bots : counts.clicks) += 1;
+    counts.uniques += c.unique ? 1 : 0;
+  }
+  ArrayLiteral links, buckets, clicks, uniques, bots;
+  for (const auto& [key, counts] : rows) {
+    links.add(key.first);
+    buckets.add(key.second);
+    clicks.add(counts.clicks);
+    uniques.add(counts.uniques);
+    bots.add(counts.bots);
+  }
+  Params params;
+  params.add(links.take()).add(buckets.take()).add(clicks.take());
+  params.add(uniques.take()).add(bots.take());
+  return params;
+}
+
+Params ClickBatch::hourly_params() const {
+  return counts_params(kHourUs);
+}
+
+Params ClickBatch::minutely_params() const {
+  return counts_params(kMinuteUs);
+}
+
+Params ClickBatch::dims_params() const {
+  // (link, day, dim, value) -> (human clicks, bot clicks), in key order.
+  std::map<std::tuple<std::int64_t, TimeUs, int, std::string>,
+           std::pair<std::int64_t, std::int64_t>>
+      rows;
+  for (std::size_t i : pending_) {
+    if (!stored_[i]) continue;
+    const EnrichedClick& c = clicks_[i];
+    for (int dim = 0; dim < kDimCount; ++dim) {
+      // Sanitised here, not by ArrayLiteral: two raw values that sanitise alike must share a
+      // row, or the upsert would touch one row twice.
+      auto& [humans, bots] =
+          rows[{c.link_id, floor_to(c.at, kDayUs), dim, valid_utf8(dim_value(c, dim))}];
+      (c.bot ? bots : humans) += 1;
+    }
+  }
+  ArrayLiteral links, days, dims, values, clicks, bots;
+  for (const auto& [key, counts] : rows) {
+    links.add(std::get<0>(key));
+    days.add(std::get<1>(key));
+    dims.add(std::int64_t{std::get<2>(key)});
+    values.add(std::string_view(std::get<3>(key)));
+    clicks.add(counts.first);
+    bots.add(counts.second);
+  }
+  Params params;
+  params.add(links.take()).add(days.take()).add(dims.take()).add(values.take());
+  params.add(clicks.take()).add(bots.take());
+  return params;
+}
+
+WriteResult ClickBatch::finish() {
+  // Keep only what was stored now, in the caller's order: that is what gets published.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < clicks_.size(); ++i) {
+    if (stored_[i] && kept != i) clicks_[kept] = std::move(clicks_[i]);
+    kept += stored_[i] ? 1 : 0;
+  }
+  const WriteResult result{.inserted = kept, .duplicates = clicks_.size() - kept};
+  clicks_.resize(kept);
+  return result;
+}
+
+}  // namespace shortener::pg

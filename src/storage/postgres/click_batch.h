@@ -1,0 +1,75 @@
+// The in-memory half of PostgresClickStore::write(): orders and de-duplicates one batch, builds
+// the array parameters of each statement, folds the server's answers back into the clicks, and
+// sums the rollup increments of what was stored.
+//
+// The flow (one transaction; see postgres_click_store.h):
+//   visitor_params -> INSERT visitors ... RETURNING -> claimed()   (sets `unique`)
+//   click_params   -> INSERT clicks ... RETURNING   -> stored()    (what is new)
+//   repairs()      -> a claimed visitor whose click was a replay is handed on or released
+//   hourly/minutely/dims_params -> rollup upserts of the stored clicks
+//   finish()       -> the caller's vector keeps only the stored clicks, in its order
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/click_ports.h"
+#include "storage/postgres/connection.h"
+#include "storage/postgres/partitions.h"
+
+namespace shortener::pg {
+
+// The value a click counts under in dimension `dim` (0 country, 1 city, 2 referrer, 3 device,
+// 4 browser, 5 os): exactly the SQLite adapter's dim_value (cities are "City, CC"; empty values
+// count as "unknown").
+std::string dim_value(const EnrichedClick& click, int dim);
+inline constexpr int kDimCount = 6;
+
+class ClickBatch {
+ public:
+  // Keeps a reference to `clicks`; finish() compacts it.
+  explicit ClickBatch(std::vector<EnrichedClick>& clicks);
+
+  // The UTC months the batch's clicks fall in, each once.
+  std::vector<Month> months() const;
+
+  // (day, link, visitor) of the first human click of each visitor, link and UTC day in the
+  // batch (by time), sorted by key. Empty when the batch has no human click.
+  bool has_visitors() const { return !candidates_.empty(); }
+  Params visitor_params() const;
+  // Rows (day, link_id, visitor) the insert created: those clicks are `unique`.
+  void claimed(const PgResult& rows);
+
+  // Every distinct event of the batch, sorted by id.
+  Params click_params() const;
+  // Rows (id) the insert created: the events not stored before.
+  void stored(const PgResult& rows);
+
+  // A visitor row claimed for a click that turned out to be stored already (a replay whose
+  // visitor row was pruned, or a race with another worker) must not stay: it goes to the next
+  // stored click of the same key (`mark`: set its first_of_day), or is deleted (`release`).
+  struct Repair {
+    const char* statement;  // stmt::kMarkFirstOfDay or stmt::kDeleteVisitor
+    Params params;
+  };
+  std::vector<Repair> repairs();
+
+  // Increments of the stored clicks, one row per key, sorted by key.
+  bool has_stored() const;
+  Params hourly_params() const;
+  Params minutely_params() const;
+  Params dims_params() const;
+
+  WriteResult finish();
+
+ private:
+  Params counts_params(std::int64_t bucket_us) const;
+
+  std::vector<EnrichedClick>& clicks_;
+  std::vector<std::size_t> pending_;     // distinct events (first of each id), oldest first
+  std::vector<std::size_t> candidates_;  // first human click per visitor key, sorted by key
+  std::vector<char> stored_;             // per index of clicks_
+};
+
+}  // namespace shortener::pg

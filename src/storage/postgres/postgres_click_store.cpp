@@ -1,0 +1,285 @@
+#include "storage/postgres/postgres_click_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "storage/postgres/arrays.h"
+#include "storage/postgres/click_batch.h"
+#include "storage/postgres/connection.h"
+#include "storage/postgres/migrations.h"
+#include "storage/postgres/partitions.h"
+#include "storage/postgres/pool.h"
+#include "storage/postgres/statements.h"
+
+namespace shortener {
+
+using pg::Params;
+using pg::PgResult;
+using pg::propagate;
+
+namespace {
+
+constexpr std::int64_t kDayUs = interval_us(Interval::day);
+// Rows deleted per prune statement: a few ms of locks, about one click batch, so writers
+// never wait behind a prune longer than behind a batch.
+constexpr std::int64_t kPruneChunk = 5000;
+// Raw rows per export statement: amortises the index descent; a page is ~0.5 MB in memory.
+constexpr std::int64_t kExportPage = 1000;
+
+TimeUs floor_to(TimeUs t, std::int64_t step) {
+  const TimeUs aligned = t / step * step;
+  return aligned > t ? aligned - step : aligned;  // negative times round toward -inf
+}
+
+// ULID prefix (10 Crockford base32 symbols) of the millisecond of `t`: every event id minted
+// before that millisecond sorts below it.
+std::string ulid_floor(TimeUs t) {
+  static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  auto ms = static_cast<std::uint64_t>(std::max<TimeUs>(t, 0) / 1000);
+  std::string prefix(10, '0');
+  for (int i = 9; i >= 0; --i, ms >>= 5) prefix[static_cast<std::size_t>(i)] = kCrockford[ms & 31];
+  return prefix;
+}
+
+std::string id_array(const std::vector<std::int64_t>& ids) {
+  pg::ArrayLiteral array;
+  for (std::int64_t id : ids) array.add(id);
+  return array.take();
+}
+
+// Where stats() puts each dimension's top values, by dim code.
+constexpr std::vector<Count> Stats::*kDimOutputs[pg::kDimCount] = {
+    &Stats::countries, &Stats::cities,   &Stats::referrers,
+    &Stats::devices,   &Stats::browsers, &Stats::os};
+
+// Columns in the order of CLICK_COLUMNS (statements.cpp).
+EnrichedClick read_click(const PgResult& rows, int r) {
+  EnrichedClick click;
+  click.id = rows.text(r, 0);
+  click.link_id = rows.int64(r, 1);
+  click.at = rows.int64(r, 2);
+  click.country = rows.text(r, 3);
+  click.region = rows.text(r, 4);
+  click.city = rows.text(r, 5);
+  click.referrer = rows.text(r, 6);
+  click.device = rows.text(r, 7);
+  click.browser = rows.text(r, 8);
+  click.browser_version = rows.text(r, 9);
+  click.os = rows.text(r, 10);
+  click.bot = rows.boolean(r, 11);
+  click.bot_reason = rows.text(r, 12);
+  click.visitor = rows.text(r, 13);
+  click.utm_source = rows.text(r, 14);
+  click.destination = rows.text(r, 15);
+  click.ip_prefix = rows.text(r, 16);
+  click.unique = rows.boolean(r, 17);
+  return click;
+}
+
+// Steps 1-4 of the write path (postgres_click_store.h), inside the caller's transaction.
+Result<void> store_batch(pg::Connection& db, pg::ClickBatch& batch) {
+  if (batch.has_visitors()) {
+    auto claimed = db.run(pg::stmt::kInsertVisitors, batch.visitor_params());
+    if (!claimed) return propagate(claimed);
+    batch.claimed(*claimed);
+  }
+  auto stored = db.run(pg::stmt::kInsertClicks, batch.click_params());
+  if (!stored) return propagate(stored);
+  batch.stored(*stored);
+  for (const auto& repair : batch.repairs())
+    if (auto ok = db.run(repair.statement, repair.params); !ok) return propagate(ok);
+  if (!batch.has_stored()) return {};
+  for (const auto& [statement, params] :
+       {std::pair{pg::stmt::kAddHourly, batch.hourly_params()},
+        std::pair{pg::stmt::kAddMinutely, batch.minutely_params()},
+        std::pair{pg::stmt::kAddDailyDims, batch.dims_params()}}) {
+    if (auto ok = db.run(statement, params); !ok) return propagate(ok);
+  }
+  return {};
+}
+
+// Sparse buckets plus the totals, summed from the same rows so total == Σ buckets.
+Result<void> read_series(pg::Connection& db, const std::string& links, TimeUs from,
+                         const StatsQuery& query, Stats& out) {
+  const bool minutes = query.interval == Interval::minute;
+  Params params;
+  params.add(links).add(from).add(query.to).add(interval_us(query.interval));
+  auto rows = db.run(minutes ? pg::stmt::kSeriesMinutely : pg::stmt::kSeriesHourly, params);
+  if (!rows) return propagate(rows);
+  for (int r = 0; r < rows->rows(); ++r) {
+    const std::int64_t bots = rows->int64(r, 3);
+    const std::int64_t clicks = rows->int64(r, 1) + (query.include_bots ? bots : 0);
+    out.timeseries.push_back(Bucket{rows->int64(r, 0), clicks, rows->int64(r, 2)});
+    out.total += clicks;
+    out.unique += rows->int64(r, 2);
+    out.bots += bots;
+  }
+  return {};
+}
+
+// Top values of every dimension over the UTC days overlapping [query.from, query.to).
+Result<void> read_dimensions(pg::Connection& db, const std::string& links, const StatsQuery& query,
+                             Stats& out) {
+  const TimeUs first_day = floor_to(query.from, kDayUs);
+  const TimeUs end_day = floor_to(query.to - 1, kDayUs) + kDayUs;  // exclusive
+  Params params;
+  params.add(links).add(first_day).add(end_day).add(std::int64_t{query.include_bots});
+  params.add(static_cast<std::int64_t>(query.top));
+  auto rows = db.run(pg::stmt::kTopDims, params);
+  if (!rows) return propagate(rows);
+  for (int r = 0; r < rows->rows(); ++r) {
+    const auto dim = rows->int64(r, 0);
+    if (dim < 0 || dim >= pg::kDimCount) continue;
+    (out.*kDimOutputs[dim]).push_back(Count{std::string(rows->text(r, 1)), rows->int64(r, 2)});
+  }
+  return {};
+}
+
+Result<void> read_top_links(pg::Connection& db, const std::string& links, TimeUs from,
+                            const StatsQuery& query, Stats& out) {
+  const bool minutes = query.interval == Interval::minute;
+  Params params;
+  params.add(links).add(from).add(query.to).add(std::int64_t{query.include_bots});
+  params.add(static_cast<std::int64_t>(query.top));
+  auto rows = db.run(minutes ? pg::stmt::kTopLinksMinutely : pg::stmt::kTopLinksHourly, params);
+  if (!rows) return propagate(rows);
+  for (int r = 0; r < rows->rows(); ++r)
+    out.top_links.emplace_back(rows->int64(r, 0), rows->int64(r, 1));
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresClickStore>> PostgresClickStore::open(
+    const std::string& url, const PostgresOptions& options) {
+  if (!pg::is_postgres_url(url)) return fail(Errc::invalid_input, "not a postgres:// URL");
+  auto pool = pg::Pool::open(url,
+                             pg::ConnectOptions{.connect_timeout = options.connect_timeout,
+                                                .statement_timeout = options.statement_timeout},
+                             options.pool_size, [](pg::Connection& db) -> Result<void> {
+                               if (auto ok = pg::check_schema(db); !ok) return ok;
+                               return pg::stmt::prepare_click_statements(db);
+                             });
+  if (!pool) return propagate(pool);
+  return std::unique_ptr<PostgresClickStore>(new PostgresClickStore(std::move(*pool)));
+}
+
+PostgresClickStore::PostgresClickStore(std::unique_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
+
+PostgresClickStore::~PostgresClickStore() = default;
+
+Result<void> PostgresClickStore::ensure_partitions(pg::Connection& db,
+                                                   const std::vector<pg::Month>& months) {
+  for (const pg::Month& month : months) {
+    {
+      std::lock_guard lock(partitions_mu_);
+      if (partitions_.contains(month.from)) continue;
+    }
+    if (auto ok = pg::create_click_partition(db, month); !ok) return ok;
+    std::lock_guard lock(partitions_mu_);
+    partitions_.insert(month.from);
+  }
+  return {};
+}
+
+Result<WriteResult> PostgresClickStore::write(std::vector<EnrichedClick>& clicks) {
+  if (clicks.empty()) return WriteResult{};
+  pg::ClickBatch batch(clicks);
+  auto db = pool_->acquire();
+  if (!db) return propagate(db);
+  auto stored = [&]() -> Result<void> {
+    if (auto ok = ensure_partitions(**db, batch.months()); !ok) return ok;
+    auto tx = pg::Transaction::begin(**db);
+    if (!tx) return propagate(tx);
+    if (auto ok = store_batch(**db, batch); !ok) return ok;
+    return tx->commit();
+  }();
+  if (!stored) {
+    // Perhaps another process dropped a partition this one had seen: check again next time.
+    std::lock_guard lock(partitions_mu_);
+    partitions_.clear();
+    return propagate(stored);
+  }
+  return batch.finish();
+}
+
+Result<void> PostgresClickStore::delete_in_chunks(const char* statement, TimeUs before,
+                                                  const std::string* id_before) {
+  for (;;) {
+    auto db = pool_->acquire();  // per chunk: a small pool keeps serving writes meanwhile
+    if (!db) return propagate(db);
+    Params params;
+    params.add(before).add(kPruneChunk);
+    if (id_before != nullptr) params.add(*id_before);
+    auto done = (*db)->run(statement, params);
+    if (!done) return propagate(done);
+    if (done->affected() < kPruneChunk) return {};
+  }
+}
+
+Result<void> PostgresClickStore::prune(TimeUs raw_before, TimeUs minutes_before) {
+  {
+    auto db = pool_->acquire();
+    if (!db) return propagate(db);
+    auto months = pg::click_partitions(**db);
+    if (!months) return propagate(months);
+    for (const pg::Month& month : *months) {
+      if (month.to > raw_before) break;  // oldest first: the rest are newer
+      if (auto ok = pg::drop_click_partition(**db, month); !ok) return ok;
+      std::lock_guard lock(partitions_mu_);
+      partitions_.erase(month.from);
+    }
+  }
+  const std::string id_before = ulid_floor(raw_before);
+  if (auto ok = delete_in_chunks(pg::stmt::kPruneClicks, raw_before, &id_before); !ok) return ok;
+  if (auto ok = delete_in_chunks(pg::stmt::kPruneMinutely, minutes_before, nullptr); !ok) return ok;
+  // Uniqueness needs today's visitors and yesterday's (late clicks): keep from the day of
+  // minutes_before (with 48 h of minutes, two to three days).
+  return delete_in_chunks(pg::stmt::kPruneVisitors, floor_to(minutes_before, kDayUs), nullptr);
+}
+
+Result<Stats> PostgresClickStore::stats(const StatsQuery& query) {
+  Stats stats;
+  if (query.link_ids.empty() || query.from >= query.to) return stats;
+  const std::string links = id_array(query.link_ids);
+  const TimeUs from = floor_to(query.from, interval_us(query.interval));
+  auto db = pool_->acquire();
+  if (!db) return propagate(db);
+  // One snapshot for every part of the answer.
+  auto snapshot = pg::Transaction::begin(**db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  if (!snapshot) return propagate(snapshot);
+  if (auto ok = read_series(**db, links, from, query, stats); !ok) return propagate(ok);
+  if (auto ok = read_dimensions(**db, links, query, stats); !ok) return propagate(ok);
+  if (query.link_ids.size() > 1) {
+    if (auto ok = read_top_links(**db, links, from, query, stats); !ok) return propagate(ok);
+  }
+  if (auto ok = snapshot->commit(); !ok) return propagate(ok);
+  return stats;
+}
+
+Result<void> PostgresClickStore::export_clicks(
+    std::int64_t link_id, TimeUs from, TimeUs to,
+    const std::function<bool(const EnrichedClick&)>& row) {
+  TimeUs after_at = from;
+  std::string after_id;  // (from, "") sorts before every click at `from`
+  std::vector<EnrichedClick> page;
+  for (;;) {
+    page.clear();
+    {
+      auto db = pool_->acquire();  // released before `row` runs: a slow consumer blocks nothing
+      if (!db) return propagate(db);
+      Params params;
+      params.add(link_id).add(after_at).add(after_id).add(to).add(kExportPage);
+      auto rows = (*db)->run(pg::stmt::kExportPage, params);
+      if (!rows) return propagate(rows);
+      for (int r = 0; r < rows->rows(); ++r) page.push_back(read_click(*rows, r));
+    }
+    for (const EnrichedClick& click : page)
+      if (!row(click)) return {};
+    if (static_cast<std::int64_t>(page.size()) < kExportPage) return {};
+    after_at = page.back().at;
+    after_id = page.back().id;
+  }
+}
+
+}  // namespace shortener

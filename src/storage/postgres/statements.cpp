@@ -1,0 +1,155 @@
+#include "storage/postgres/statements.h"
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace shortener::pg::stmt {
+namespace {
+
+#define LINK_COLUMNS \
+  "id, slug, url, title, account_id, stats_token, created_at, expires_at, deleted_at"
+
+// One statement for every PATCH shape: each field has a "set it?" flag, so no SQL is built at
+// run time. Deleted links are not updatable (RETURNING yields no row -> not found).
+constexpr std::pair<const char*, std::string_view> kLinkStatements[] = {
+    {kInsertLink,
+     "INSERT INTO links (slug, url, title, account_id, stats_token, created_at, expires_at) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"},
+    {kFindLink, "SELECT " LINK_COLUMNS " FROM links WHERE slug = $1"},
+    // Two statements, because `account_id IS NOT DISTINCT FROM $1` cannot use the index.
+    {kListLinks,
+     "SELECT " LINK_COLUMNS " FROM links WHERE account_id = $1 AND deleted_at IS NULL AND id < $2 "
+     "ORDER BY account_id, id DESC LIMIT $3"},
+    {kListAnonymousLinks,
+     "SELECT " LINK_COLUMNS " FROM links WHERE account_id IS NULL AND deleted_at IS NULL AND "
+     "id < $1 ORDER BY account_id, id DESC LIMIT $2"},
+    {kUpdateLink,
+     "UPDATE links SET "
+     "url = CASE WHEN $2::boolean THEN $3::text ELSE url END, "
+     "title = CASE WHEN $4::boolean THEN $5::text ELSE title END, "
+     "expires_at = CASE WHEN $6::boolean THEN $7::bigint ELSE expires_at END "
+     "WHERE slug = $1 AND deleted_at IS NULL RETURNING " LINK_COLUMNS},
+    {kDeleteLink, "UPDATE links SET deleted_at = $2 WHERE slug = $1 AND deleted_at IS NULL"},
+    // Account and key in one statement: a taken key hash fails the whole of it, so a failed
+    // attempt never leaves an account without a key.
+    {kInsertAccount,
+     "WITH account AS (INSERT INTO accounts (admin, created_at) VALUES ($1, $3) RETURNING id) "
+     "INSERT INTO api_keys (key_hash, account_id, created_at) SELECT $2, id, $3 FROM account "
+     "RETURNING account_id"},
+    {kFindAccount,
+     "SELECT a.id, a.admin, a.created_at FROM api_keys AS k "
+     "JOIN accounts AS a ON a.id = k.account_id WHERE k.key_hash = $1"},
+    {kHasAdmin, "SELECT EXISTS (SELECT 1 FROM accounts WHERE admin)"},
+    {kPing, "SELECT max(version) FROM schema_migrations"},
+};
+
+#undef LINK_COLUMNS
+
+#define CLICK_COLUMNS                                                                        \
+  "id, link_id, at, country, region, city, referrer, device, browser, browser_version, os, " \
+  "bot, bot_reason, visitor, utm_source, destination, ip_prefix, first_of_day"
+#define COUNTS_UPDATE                                                             \
+  "clicks = r.clicks + excluded.clicks, uniques = r.uniques + excluded.uniques, " \
+  "bot_clicks = r.bot_clicks + excluded.bot_clicks"
+#define LINK_SET "link_id = ANY($1::bigint[])"
+
+// Batch writes take one array per column and unnest them: any batch size is one statement with
+// a fixed number of parameters. Rows arrive sorted by key, so concurrent batches lock the rows
+// they share in the same order (no deadlocks between workers).
+constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
+    {kInsertVisitors,
+     "INSERT INTO visitors (day, link_id, visitor) "
+     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[]) "
+     "ON CONFLICT DO NOTHING RETURNING day, link_id, visitor"},
+    {kInsertClicks,
+     "INSERT INTO clicks (" CLICK_COLUMNS
+     ") SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], "
+     "$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "
+     "$12::boolean[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], "
+     "$18::boolean[]) ON CONFLICT (id, at) DO NOTHING RETURNING id"},
+    {kMarkFirstOfDay, "UPDATE clicks SET first_of_day = true WHERE id = $1 AND at = $2"},
+    {kDeleteVisitor, "DELETE FROM visitors WHERE day = $1 AND link_id = $2 AND visitor = $3"},
+    // Increments computed per batch in memory: one row per touched key, added in place.
+    {kAddHourly,
+     "INSERT INTO rollup_hourly AS r (link_id, hour, clicks, uniques, bot_clicks) "
+     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
+     "$5::bigint[]) ON CONFLICT (link_id, hour) DO UPDATE SET " COUNTS_UPDATE},
+    {kAddMinutely,
+     "INSERT INTO rollup_minutely AS r (link_id, minute, clicks, uniques, bot_clicks) "
+     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
+     "$5::bigint[]) ON CONFLICT (link_id, minute) DO UPDATE SET " COUNTS_UPDATE},
+    {kAddDailyDims,
+     "INSERT INTO rollup_daily_dims AS r (link_id, day, dim, value, clicks, bot_clicks) "
+     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::text[], "
+     "$5::bigint[], $6::bigint[]) ON CONFLICT (link_id, day, dim, value) DO UPDATE SET "
+     "clicks = r.clicks + excluded.clicks, bot_clicks = r.bot_clicks + excluded.bot_clicks"},
+    // Retention, a chunk per statement (autocommit). Clicks: ids are ULIDs, which start with
+    // their millisecond, so `id < $3` (the ULID prefix of the cut-off) is a range of the
+    // primary key; `at < $1` keeps an id minted later than its click and prunes partitions.
+    {kPruneClicks,
+     "DELETE FROM clicks WHERE (id, at) IN "
+     "(SELECT id, at FROM clicks WHERE id < $3 AND at < $1 LIMIT $2)"},
+    {kPruneMinutely,
+     "DELETE FROM rollup_minutely WHERE (link_id, minute) IN "
+     "(SELECT link_id, minute FROM rollup_minutely WHERE minute < $1 ORDER BY minute LIMIT $2)"},
+    {kPruneVisitors,
+     "DELETE FROM visitors WHERE (day, link_id, visitor) IN "
+     "(SELECT day, link_id, visitor FROM visitors WHERE day < $1 LIMIT $2)"},
+    // Buckets are `hour / width * width`: the hour itself, or its UTC day (times are >= 0).
+    {kSeriesHourly,
+     "SELECT hour / $4::bigint * $4::bigint AS t, sum(clicks)::bigint, sum(uniques)::bigint, "
+     "sum(bot_clicks)::bigint FROM rollup_hourly "
+     "WHERE " LINK_SET " AND hour >= $2 AND hour < $3 GROUP BY t"},
+    {kSeriesMinutely,
+     "SELECT minute / $4::bigint * $4::bigint AS t, sum(clicks)::bigint, sum(uniques)::bigint, "
+     "sum(bot_clicks)::bigint FROM rollup_minutely "
+     "WHERE " LINK_SET " AND minute >= $2 AND minute < $3 GROUP BY t"},
+    // The $5 values of each dimension with the most clicks (bots added when $4 = 1), ties by
+    // value in byte order; values with no counted click are left out.
+    {kTopDims,
+     "SELECT dim, value, n FROM ("
+     "SELECT dim, value, sum(clicks + $4::bigint * bot_clicks)::bigint AS n, row_number() OVER "
+     "(PARTITION BY dim ORDER BY sum(clicks + $4::bigint * bot_clicks) DESC, value) AS rank "
+     "FROM rollup_daily_dims WHERE " LINK_SET " AND day >= $2 AND day < $3 "
+     "GROUP BY dim, value HAVING sum(clicks + $4::bigint * bot_clicks) > 0) AS ranked "
+     "WHERE rank <= $5 ORDER BY dim, rank"},
+    {kTopLinksHourly,
+     "SELECT link_id, sum(clicks + $4::bigint * bot_clicks)::bigint AS n FROM rollup_hourly "
+     "WHERE " LINK_SET " AND hour >= $2 AND hour < $3 GROUP BY link_id "
+     "HAVING sum(clicks + $4::bigint * bot_clicks) > 0 ORDER BY n DESC, link_id LIMIT $5"},
+    {kTopLinksMinutely,
+     "SELECT link_id, sum(clicks + $4::bigint * bot_clicks)::bigint AS n FROM rollup_minutely "
+     "WHERE " LINK_SET " AND minute >= $2 AND minute < $3 GROUP BY link_id "
+     "HAVING sum(clicks + $4::bigint * bot_clicks) > 0 ORDER BY n DESC, link_id LIMIT $5"},
+    // Keyset pagination on (at, id), the order of clicks_by_link; ('', from) sorts before every
+    // click at `from`. Each page is a statement of its own: a slow export holds no snapshot.
+    {kExportPage,
+     "SELECT " CLICK_COLUMNS " FROM clicks WHERE link_id = $1 AND (at, id) > ($2, $3) AND at < $4 "
+     "ORDER BY at, id LIMIT $5"},
+};
+
+#undef LINK_SET
+#undef COUNTS_UPDATE
+#undef CLICK_COLUMNS
+
+template <std::size_t N>
+Result<void> prepare_all(Connection& db,
+                         const std::pair<const char*, std::string_view> (&statements)[N]) {
+  for (const auto& [name, sql] : statements)
+    if (auto ok = db.prepare(name, sql); !ok) return ok;
+  return {};
+}
+
+}  // namespace
+
+Result<void> prepare_link_statements(Connection& db) {
+  return prepare_all(db, kLinkStatements);
+}
+
+Result<void> prepare_click_statements(Connection& db) {
+  return prepare_all(db, kClickStatements);
+}
+
+}  // namespace shortener::pg::stmt
