@@ -337,11 +337,12 @@ awaitable<void> Connection::stream_events() {
   while (socket_.is_open() && !worker_.stopping) {
     out_.clear();
     bool more = response_.stream->poll(out_);
+    if (!more && out_.empty()) break;
     if (!out_.empty()) {
       [[maybe_unused]] auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
       if (ec) break;
+      continue;  // a wake may have come while writing: poll again before waiting
     }
-    if (!more) break;
     stream_timer_->expires_after(server_.options.heartbeat_interval);
     auto [ec] = co_await stream_timer_->async_wait(kTuple);
     if (!ec && !response_.stream->heartbeat().empty()) {

@@ -69,7 +69,7 @@ Result<std::vector<Month>> click_partitions(Connection& db) {
     char tail = 0;
     // Only the names this adapter gives: an operator's own partition is left alone.
     if (std::sscanf(name.c_str(), "clicks_p%4d_%2u%c", &year, &month, &tail) != 2) continue;
-    const std::chrono::year_month ym(std::chrono::year(year), std::chrono::month(month));
+    const std::chrono::year_month ym{std::chrono::year{year}, std::chrono::month{month}};
     if (!ym.ok() || partition_name(month_starting(ym)) != name) continue;
     months.push_back(month_starting(ym));
   }

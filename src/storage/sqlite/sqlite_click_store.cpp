@@ -39,7 +39,7 @@ constexpr std::int64_t kExportPage = 1000;
 // of 1,000: a batch appends ~1,500 pages, so the default would checkpoint (copy + fsync) after
 // every batch. Both apply to the writer SqliteStore shares with this store.
 constexpr std::string_view kWriterPragmas =
-    "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000";
+    "PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 10000";
 // A 90-day query reads ~5 MB of a hot link's rollups; 16 MB per reader keeps them cached.
 constexpr std::string_view kReaderPragmas = "PRAGMA cache_size = -16384";
 

@@ -1,0 +1,133 @@
+// ClickQueue on a Redis stream, shared by every serve replica (producers) and every worker
+// process (consumers, one consumer group).
+//
+//   push  -> MULTI; XADD clicks MAXLEN ~ max * e <event> (one entry per event); XLEN; EXEC.
+//            All or nothing: on failure the caller keeps the events (the shipper retries or
+//            spools them). Refused while the stream is at max_length, so trimming, which would
+//            drop unacknowledged entries, is a last-resort memory guard and not the bound.
+//   pop   -> first this consumer's nacked entries (XCLAIM to itself), then, every
+//            reclaim_interval, entries idle longer than claim_idle in any consumer (XAUTOCLAIM:
+//            their worker died), then new entries (XREADGROUP ... BLOCK wait ... >).
+//   ack   -> MULTI; XACK; XDEL; EXEC, after the caller committed. XDEL keeps XLEN equal to the
+//            backlog (queued + in flight), which is what size() and the alarm report.
+//   nack  -> the entries stay pending; this consumer claims them again on its next pop.
+//
+// Every claim increments the entry's delivery count; an entry claimed with a count above
+// max_deliveries is not delivered but moved to the dead-letter stream (XADD clicks:dead + XACK
+// + XDEL, one transaction), where dead_letters() lists and replay_dead_letters() re-queues it.
+// Delivery is at least once: a worker that dies after committing but before XACK gets its
+// batch processed again elsewhere, which the idempotent ClickStore absorbs.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/click_ports.h"
+#include "redis/redis_client.h"
+
+namespace shortener {
+
+struct RedisClickQueueOptions {
+  std::string stream = "clicks";
+  std::string group = "workers";
+  std::string dead_stream = "clicks:dead";
+  std::string consumer;  // this process's name in the group; empty: <hostname>-<pid>
+  // push() refuses at this length; MAXLEN ~ trims beyond it. ~300 B/entry: 10 M ≈ 3 GB.
+  std::size_t max_length = 10'000'000;
+  std::size_t alarm_length = 1'000'000;  // over_alarm() above this backlog
+  std::size_t dead_max_length = 1'000'000;
+  std::size_t push_chunk = 5'000;  // XADDs per transaction: bounds one MULTI's time in Redis
+  // Pending longer than this: the consumer is presumed dead. Above a batch's worst-case store
+  // time, or live workers' batches get processed twice.
+  std::chrono::milliseconds claim_idle{60'000};
+  std::chrono::milliseconds reclaim_interval{5'000};  // how often pop() looks for such entries
+  int max_deliveries = 5;                              // failed deliveries before dead-lettering
+  std::chrono::milliseconds length_refresh{250};       // size() asks XLEN at most this often
+};
+
+struct DeadLetter {
+  std::string id;           // in the dead-letter stream
+  std::string original_id;  // in the click stream
+  std::int64_t deliveries = 0;
+  std::string reason;
+  std::optional<ClickEvent> event;  // nullopt: the payload could not be decoded
+};
+
+struct RedisClickQueueCounters {
+  std::uint64_t pushed = 0, push_failures = 0;
+  std::uint64_t delivered = 0, acked = 0, reclaimed = 0, dead_lettered = 0;
+  std::uint64_t errors = 0;  // failed Redis calls in pop/ack
+};
+
+class RedisClickQueue final : public ClickQueue {
+ public:
+  RedisClickQueue(RedisClient& client, RedisClickQueueOptions options = {});
+
+  // XGROUP CREATE ... MKSTREAM, tolerating BUSYGROUP. pop() also calls it on NOGROUP (a server
+  // that lost its data), so start-up may go on without Redis.
+  Result<void> ensure_group();
+
+  Result<void> push(std::vector<ClickEvent>&& events) override;
+  // A failed pop takes its full `wait` before answering, so a worker loop does not spin while
+  // Redis is down.
+  Result<ClickDelivery> pop(std::size_t max, std::chrono::milliseconds wait) override;
+  Result<void> ack(const ClickDelivery& delivery) override;
+  void nack(ClickDelivery delivery) override;
+  // The stream's backlog (XLEN), at most length_refresh old; the last known value while
+  // Redis is down.
+  std::size_t size() const override;
+
+  // Shutdown: pop() stops waiting for and claiming new entries and answers empty at once;
+  // ack() keeps working, so a worker finishes and acknowledges its batch and exits.
+  void close();
+  std::size_t in_flight() const;  // events delivered by this instance, not yet acked or nacked
+  bool over_alarm() const { return size() > options_.alarm_length; }
+  RedisClickQueueCounters counters() const;
+
+  // Dead letters, oldest first, after `after` (a dead-letter id; empty: from the start).
+  Result<std::vector<DeadLetter>> dead_letters(std::size_t max, std::string_view after = {});
+  // Moves the given dead letters back into the click stream; returns how many were found.
+  Result<std::size_t> replay_dead_letters(const std::vector<std::string>& ids);
+  Result<std::size_t> replay_all_dead_letters(std::size_t max);
+
+ private:
+  Result<ClickDelivery> read_new(std::size_t max, std::chrono::milliseconds wait);
+  Result<ClickDelivery> redeliver(std::size_t max);
+  Result<ClickDelivery> reclaim_idle(std::size_t max);
+  // Entries are stream entries as Redis returns them: [id, [field, value, ...]].
+  Result<ClickDelivery> deliver_claimed(std::vector<RedisValue> entries);
+  Result<ClickDelivery> deliver(std::vector<RedisValue> entries);
+  Result<void> dead_letter(const std::vector<RedisValue>& entries,
+                           const std::vector<std::int64_t>& deliveries, std::string_view reason);
+  bool reclaim_due();
+  void retry_acks();
+  Result<void> acknowledge(const std::vector<std::string>& ids);
+  void note_length(const RedisValue& reply) const;
+  Result<ClickDelivery> failed(Error error, std::chrono::milliseconds wait);
+
+  RedisClient& client_;
+  RedisClickQueueOptions options_;
+  std::string max_length_text_, dead_max_length_text_, claim_idle_text_;
+  mutable std::mutex mutex_;
+  std::map<std::uint64_t, std::vector<std::string>> in_flight_;  // token -> entry ids
+  std::deque<std::string> retry_;        // nacked ids, claimed again by the next pop
+  std::vector<std::string> failed_acks_;  // acked by the caller, XACK failed: retried
+  std::uint64_t next_token_ = 1;
+  std::string claim_cursor_ = "0-0";
+  std::chrono::steady_clock::time_point next_reclaim_{};
+  std::atomic<bool> reclaiming_{false};
+  std::atomic<bool> closed_{false};
+  mutable std::atomic<std::size_t> length_{0};
+  mutable std::atomic<std::int64_t> length_checked_ns_{0};
+  std::atomic<std::uint64_t> pushed_{0}, push_failures_{0}, delivered_{0}, acked_{0},
+      reclaimed_{0}, dead_lettered_{0}, errors_{0};
+};
+
+}  // namespace shortener
