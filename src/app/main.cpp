@@ -18,6 +18,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "live/memory/memory_live_feed.h"
+#include "metrics/request_metrics.h"
 #include "queue/memory/memory_click_queue.h"
 #include "storage/sqlite/sqlite_click_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -114,12 +115,22 @@ void replay_spool(const std::filesystem::path& data_dir, MemoryClickQueue& queue
   });
 }
 
-std::string render_metrics(const MemoryLinkCache& cache, const ClickBuffer& buffer,
-                           const ClickShipper& shipper, const MemoryClickQueue& queue,
-                           const ClickWorkers& workers, const MemoryLiveFeed& live) {
+std::string render_metrics(const RequestMetrics& requests, const MemoryLinkCache& cache,
+                           const ClickBuffer& buffer, const ClickShipper& shipper,
+                           const MemoryClickQueue& queue, const ClickWorkers& workers,
+                           const MemoryLiveFeed& live, const ClickEnricher& enricher) {
   auto c = cache.counters();
   auto w = workers.counters();
   std::string out;
+  out += "# HELP shortener_build_info The running build.\n# TYPE shortener_build_info gauge\n"
+         "shortener_build_info{version=\"" SHORTENER_VERSION "\",commit=\"" SHORTENER_COMMIT
+         "\"} 1\n";
+  requests.render(out);
+  out += "# HELP shortener_geoip_build_timestamp_seconds When each geolocation database was "
+         "built.\n# TYPE shortener_geoip_build_timestamp_seconds gauge\n";
+  for (const auto& db : enricher.geo_databases())
+    out += "shortener_geoip_build_timestamp_seconds{path=\"" + db.path + "\"} " +
+           std::to_string(db.build_epoch) + "\n";
   auto metric = [&out](const char* name, const char* type, const char* help, auto value) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
            name + " " + std::to_string(value) + "\n";
@@ -167,6 +178,7 @@ int serve(ServeConfig config) {
     return kStartupFailure;
   }
 
+  RequestMetrics requests;
   http::Server server(http::ServerOptions{
       .host = config.listen_host,
       .port = config.listen_port,
@@ -178,6 +190,7 @@ int serve(ServeConfig config) {
       .body_timeout = std::chrono::seconds(config.body_timeout_s),
       .idle_timeout = std::chrono::seconds(config.idle_timeout_s),
       .drain_timeout = std::chrono::milliseconds(2000),  // + click drain: exit within 5 s
+      .observer = &requests,
   });
   std::string public_url = config.public_url.empty()
                                ? default_public_url(config.listen_host, server.port())
@@ -240,7 +253,11 @@ int serve(ServeConfig config) {
       .public_url = public_url,
       .trusted_proxies = config.trust_proxy,
       .ready = [&store] { return (*store)->ping(); },
-      .metrics = [&] { return render_metrics(cache, buffer, shipper, queue, workers, live); },
+      .metrics =
+          [&] {
+            return render_metrics(requests, cache, buffer, shipper, queue, workers, live,
+                                  **enricher);
+          },
       .web = &web,
   });
   if (*admin) std::cout << "admin key: " << **admin << "\n  (shown once; stored hashed)\n";

@@ -2,6 +2,7 @@
 // Reused per connection (reset() keeps capacity), so steady-state responses do not allocate.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +39,7 @@ struct Response {
   std::vector<std::pair<std::string_view, std::string>> headers;  // name: static storage
   std::string body;
   std::shared_ptr<EventStream> stream;  // set: no Content-Length, body streamed until close
+  std::string_view route;               // metrics label set by the router (static storage)
   bool close = false;  // send Connection: close and close after writing
 
   void reset() {
@@ -47,6 +49,7 @@ struct Response {
     headers.clear();
     body.clear();
     stream.reset();
+    route = {};
     close = false;
   }
   void set(int code, std::string_view type, std::string text) {
@@ -54,6 +57,14 @@ struct Response {
     content_type = type;
     body = std::move(text);
   }
+};
+
+// Told about every answered request (metrics). Called on I/O threads: must be cheap and
+// thread-safe.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void observe(std::string_view route, int status, std::chrono::nanoseconds elapsed) = 0;
 };
 
 // Handles requests for the server. try_handle_fast runs on an I/O thread and must not block;

@@ -16,13 +16,16 @@ constexpr std::string_view kLinksPath = "/api/v1/links";
 
 bool Router::try_handle_fast(const Request& request, Response& response) {
   if (request.path == "/healthz" && request.is_get_or_head()) {
+    response.route = "healthz";
     routes::healthz(response);
     return true;
   }
   if (!request.is_get_or_head() || request.path.starts_with(kApiPrefix)) return false;
+  response.route = "web";
   if (context_.web && context_.web->serve(request, response)) return true;  // in memory
   auto slug = parse_slug_path(request.path);
   if (!slug || slug->preview) return false;
+  response.route = "redirect";
   return routes::redirect_fast(context_, request, slug->slug, response);
 }
 
@@ -30,16 +33,19 @@ void Router::handle(const Request& request, Response& response) {
   std::string_view path = request.path;
   if (path.starts_with(kApiPrefix)) return handle_api(request, response);
   if (path == "/metrics") {
+    response.route = "metrics";
     if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
     response.set(200, "text/plain; version=0.0.4; charset=utf-8", context_.metrics());
     response.cache_control = kNoStore;
     return;
   }
   if (path == "/healthz" || path == "/readyz") {
+    response.route = path == "/healthz" ? "healthz" : "readyz";
     if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
     return path == "/healthz" ? routes::healthz(response) : routes::readyz(context_, response);
   }
   auto slug = parse_slug_path(path);
+  response.route = !slug ? "not_found" : slug->preview ? "preview" : "redirect";
   if (!slug) return routes::not_found_page(response);
   if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
   if (slug->preview) return routes::preview(context_, request, slug->slug, response);
@@ -48,7 +54,9 @@ void Router::handle(const Request& request, Response& response) {
 
 void Router::handle_api(const Request& request, Response& response) {
   std::string_view path = request.path;
+  response.route = "api_other";
   if (path == kLinksPath) {
+    response.route = "api_links";
     switch (request.method) {
       case Method::get:
       case Method::head: return routes::list_links(context_, request, response);
@@ -57,6 +65,7 @@ void Router::handle_api(const Request& request, Response& response) {
     }
   }
   if (path == "/api/v1/stats" || path == "/api/v1/live") {
+    response.route = path == "/api/v1/stats" ? "api_stats" : "api_live";
     if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
     return path == "/api/v1/stats" ? routes::account_stats(context_, request, response)
                                    : routes::account_live(context_, request, response);
@@ -67,6 +76,7 @@ void Router::handle_api(const Request& request, Response& response) {
     auto slash = rest.find('/');
     std::string_view slug = rest.substr(0, slash);
     if (slash == std::string_view::npos) {
+      response.route = "api_link";
       switch (request.method) {
         case Method::get:
         case Method::head: return routes::get_link(context_, request, slug, response);
@@ -77,6 +87,7 @@ void Router::handle_api(const Request& request, Response& response) {
     }
     std::string_view sub = rest.substr(slash + 1);
     if (sub == "stats" || sub == "clicks.csv" || sub == "live") {
+      response.route = sub == "stats" ? "api_link_stats" : sub == "live" ? "api_link_live" : "api_export";
       if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
       if (sub == "stats") return routes::link_stats(context_, request, slug, response);
       if (sub == "live") return routes::link_live(context_, request, slug, response);

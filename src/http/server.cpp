@@ -215,8 +215,12 @@ awaitable<void> Connection::serve() {
     request_.reset();
     request_.peer = peer_ip;
     if (!co_await read_request()) break;
+    auto started = SteadyClock::now();
     co_await handle_request();
-    if (!co_await write_response()) break;
+    bool written = co_await write_response();
+    if (auto* observer = server_.options.observer)
+      observer->observe(response_.route, response_.status, SteadyClock::now() - started);
+    if (!written) break;
     if (response_.stream) {
       if (request_.method != Method::head) co_await stream_events();
       break;
@@ -284,6 +288,9 @@ bool Connection::answer_read_error(const beast::error_code& ec) {
   } else {
     return false;
   }
+  response_.route = "bad_request";
+  if (auto* observer = server_.options.observer)
+    observer->observe(response_.route, response_.status, std::chrono::nanoseconds(0));
   return true;
 }
 
