@@ -1,98 +1,18 @@
-// The ClickStore + StatsStore contract: what every analytics adapter must do, as
-// core/click_ports.h promises it. Stores return sparse buckets; fill_timeseries zero-fills.
+// The ClickStore contract (with the reads that check it): what every analytics adapter must do
+// when storing clicks, as core/click_ports.h promises it. Queries: stats_store_contract.cpp.
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <atomic>
-#include <cstdint>
 #include <string>
 #include <thread>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "click_store_factory.h"
+#include "click_test_data.h"
 #include "core/stats_query.h"
 
 namespace shortener::contract {
 namespace {
-
-constexpr TimeUs kT0 = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z, a UTC midnight
-constexpr TimeUs kMinute = 60'000'000;
-constexpr TimeUs kHour = 60 * kMinute;
-constexpr TimeUs kDay = 24 * kHour;
-
-// An event id as the redirect mints it: a ULID whose time is the click's. (new_event_id keeps
-// a thread's ids increasing, so after a later click it would stamp an earlier one later.)
-std::string event_id(TimeUs at) {
-  static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  static std::atomic<std::uint64_t> counter{0};
-  std::string id(26, '0');
-  auto ms = static_cast<std::uint64_t>(at / 1000);
-  for (int i = 9; i >= 0; --i, ms >>= 5) id[static_cast<std::size_t>(i)] = kCrockford[ms & 31];
-  auto n = ++counter;
-  for (int i = 25; i >= 10; --i, n >>= 5) id[static_cast<std::size_t>(i)] = kCrockford[n & 31];
-  return id;
-}
-
-EnrichedClick human(std::int64_t link, TimeUs at, std::string visitor = "v1") {
-  EnrichedClick c;
-  c.id = event_id(at);
-  c.link_id = link;
-  c.at = at;
-  c.country = "FR";
-  c.region = "IDF";
-  c.city = "Paris";
-  c.referrer = "news.example";
-  c.device = "desktop";
-  c.browser = "Chrome";
-  c.browser_version = "120";
-  c.os = "Windows";
-  c.visitor = std::move(visitor);
-  c.utm_source = "mail";
-  c.destination = "https://example.com/a";
-  return c;
-}
-
-EnrichedClick bot(std::int64_t link, TimeUs at) {
-  EnrichedClick c = human(link, at, "crawler");
-  c.bot = true;
-  c.bot_reason = "ua-list";
-  c.device = "bot";
-  c.browser = "Googlebot";
-  return c;
-}
-
-EnrichedClick with_country(EnrichedClick c, std::string country, std::string city) {
-  c.country = std::move(country);
-  c.city = std::move(city);
-  return c;
-}
-
-StatsQuery range(std::vector<std::int64_t> links, TimeUs from, TimeUs to,
-                 Interval interval = Interval::hour, bool include_bots = false) {
-  StatsQuery q;
-  q.link_ids = std::move(links);
-  q.from = from;
-  q.to = to;
-  q.interval = interval;
-  q.include_bots = include_bots;
-  return q;
-}
-
-std::vector<std::pair<std::string, std::int64_t>> pairs(const std::vector<Count>& counts) {
-  std::vector<std::pair<std::string, std::int64_t>> out;
-  for (const Count& c : counts) out.emplace_back(c.key, c.clicks);
-  return out;
-}
-
-using Series = std::vector<std::tuple<TimeUs, std::int64_t, std::int64_t>>;  // t, clicks, unique
-Series series(const std::vector<Bucket>& buckets) {
-  Series out;
-  for (const Bucket& b : buckets) out.emplace_back(b.t, b.clicks, b.unique);
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 TEST_P(ClickStoreContract, EmptyWriteAndEmptyQueryAreNoOps) {
   std::vector<EnrichedClick> none;
@@ -241,105 +161,6 @@ TEST_P(ClickStoreContract, UniqueCountsInTheBucketOfTheFirstClickOfTheDay) {
   EXPECT_EQ(series(hours.timeseries), (Series{{kT0 + 10 * kHour, 1, 1}, {kT0 + 15 * kHour, 2, 1}}));
   const Stats days = query(range({1}, kT0, kT0 + kDay, Interval::day));
   EXPECT_EQ(series(days.timeseries), (Series{{kT0, 3, 2}}));
-}
-
-TEST_P(ClickStoreContract, BotsAreExcludedUnlessAskedForAndAlwaysReported) {
-  write_copy({human(1, kT0, "a"), human(1, kT0 + kMinute, "b"), bot(1, kT0 + 2 * kMinute)});
-  const Stats without = query(range({1}, kT0, kT0 + kDay));
-  EXPECT_EQ(without.total, 2);
-  EXPECT_EQ(without.bots, 1);
-  EXPECT_EQ(without.unique, 2);
-  EXPECT_EQ(series(without.timeseries), (Series{{kT0, 2, 2}}));
-  EXPECT_EQ(pairs(without.devices), (decltype(pairs(without.devices)){{"desktop", 2}}));
-
-  const Stats with = query(range({1}, kT0, kT0 + kDay, Interval::hour, true));
-  EXPECT_EQ(with.total, 3);
-  EXPECT_EQ(with.bots, 1);
-  EXPECT_EQ(with.unique, 2);  // a bot is never a unique visitor
-  EXPECT_EQ(series(with.timeseries), (Series{{kT0, 3, 2}}));
-  EXPECT_EQ(pairs(with.devices), (decltype(pairs(with.devices)){{"desktop", 2}, {"bot", 1}}));
-}
-
-TEST_P(ClickStoreContract, DimensionsListTheTopValuesByClicksThenKey) {
-  std::vector<EnrichedClick> batch;
-  const std::vector<std::pair<const char*, int>> countries = {
-      {"JP", 1}, {"US", 2}, {"FR", 3}, {"DE", 2}, {"BR", 1}};
-  for (const auto& [country, n] : countries)
-    for (int i = 0; i < n; ++i) batch.push_back(with_country(human(1, kT0, "v"), country, "X"));
-  batch.push_back(with_country(human(1, kT0, "v"), "unknown", "unknown"));
-  write(batch);
-  StatsQuery q = range({1}, kT0, kT0 + kDay);
-  q.top = 4;
-  const Stats s = query(q);
-  using P = std::vector<std::pair<std::string, std::int64_t>>;
-  EXPECT_EQ(pairs(s.countries), (P{{"FR", 3}, {"DE", 2}, {"US", 2}, {"BR", 1}}));
-  EXPECT_EQ(pairs(s.cities), (P{{"X, FR", 3}, {"X, DE", 2}, {"X, US", 2}, {"X, BR", 1}}));
-  q.top = 10;
-  const Stats all = query(q);
-  EXPECT_EQ(all.countries.size(), 6u);
-  EXPECT_EQ(all.cities.back().key, "unknown");  // an unknown city is not "unknown, CC"
-}
-
-TEST_P(ClickStoreContract, DimensionsCoverWholeUtcDaysOfTheRange) {
-  write_copy({human(1, kT0 + 23 * kHour, "a"), human(1, kT0 + kDay + kHour, "a")});
-  // One hour of day 0: the series sees that hour only, dimensions see all of day 0.
-  const Stats s = query(range({1}, kT0 + kHour, kT0 + 2 * kHour));
-  EXPECT_EQ(s.total, 0);
-  EXPECT_EQ(pairs(s.countries), (decltype(pairs(s.countries)){{"FR", 1}}));
-}
-
-struct SeriesCase {
-  Interval interval;
-  Series sparse;
-};
-
-TEST_P(ClickStoreContract, TimeSeriesBucketsStartAtTheirIntervalAndFillWithZeros) {
-  write_copy({human(1, kT0 + 90'000'000, "a"), human(1, kT0 + 150'000'000, "b"),
-              human(1, kT0 + kHour + 5 * kMinute, "a"), human(1, kT0 + kDay + 2 * kHour, "a"),
-              bot(1, kT0 + kDay + 2 * kHour)});
-  const std::vector<SeriesCase> cases = {
-      {Interval::minute,
-       {{kT0 + kMinute, 1, 1},
-        {kT0 + 2 * kMinute, 1, 1},
-        {kT0 + 65 * kMinute, 1, 0},
-        {kT0 + kDay + 2 * kHour, 1, 1}}},
-      {Interval::hour, {{kT0, 2, 2}, {kT0 + kHour, 1, 0}, {kT0 + kDay + 2 * kHour, 1, 1}}},
-      {Interval::day, {{kT0, 3, 2}, {kT0 + kDay, 1, 1}}},
-  };
-  for (const SeriesCase& c : cases) {
-    SCOPED_TRACE(std::string(interval_name(c.interval)));
-    const StatsQuery q = range({1}, kT0, kT0 + 2 * kDay, c.interval);
-    Stats s = query(q);
-    EXPECT_EQ(series(s.timeseries), c.sparse);
-    EXPECT_EQ(s.total, 4);
-    EXPECT_EQ(s.bots, 1);
-    fill_timeseries(s, q);
-    ASSERT_EQ(s.timeseries.size(), static_cast<std::size_t>(2 * kDay / interval_us(c.interval)));
-    std::int64_t sum = 0;
-    for (std::size_t i = 0; i < s.timeseries.size(); ++i) {
-      EXPECT_EQ(s.timeseries[i].t, kT0 + static_cast<TimeUs>(i) * interval_us(c.interval));
-      sum += s.timeseries[i].clicks;
-    }
-    EXPECT_EQ(sum, 4);
-  }
-}
-
-TEST_P(ClickStoreContract, AccountWideStatsSumLinksAndRankThem) {
-  write_copy({human(1, kT0, "a"), human(1, kT0, "b"), human(1, kT0, "c"), human(2, kT0, "a"),
-              human(3, kT0, "a"), human(3, kT0, "b"), bot(2, kT0), bot(2, kT0), bot(2, kT0)});
-  // An account's links can number thousands: more than a statement has parameters.
-  std::vector<std::int64_t> account;
-  for (std::int64_t id = 1; id <= 40'000; ++id) account.push_back(id);
-  const Stats s = query(range(account, kT0, kT0 + kDay));
-  EXPECT_EQ(s.total, 6);
-  EXPECT_EQ(s.unique, 6);
-  EXPECT_EQ(s.bots, 3);
-  using Links = std::vector<std::pair<std::int64_t, std::int64_t>>;
-  EXPECT_EQ(s.top_links, (Links{{1, 3}, {3, 2}, {2, 1}}));
-  EXPECT_EQ(pairs(s.countries), (decltype(pairs(s.countries)){{"FR", 6}}));
-  const Stats with_bots = query(range({1, 2, 3}, kT0, kT0 + kDay, Interval::day, true));
-  EXPECT_EQ(with_bots.top_links, (Links{{2, 4}, {1, 3}, {3, 2}}));
-  EXPECT_EQ(query(range({2, 3}, kT0, kT0 + kDay)).total, 3);
 }
 
 TEST_P(ClickStoreContract, ExportStreamsOneLinksRangeOldestFirst) {

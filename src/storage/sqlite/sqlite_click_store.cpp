@@ -39,7 +39,7 @@ constexpr std::int64_t kExportPage = 1000;
 // of 1,000: a batch appends ~1,500 pages, so the default would checkpoint (copy + fsync) after
 // every batch. Both apply to the writer SqliteStore shares with this store.
 constexpr std::string_view kWriterPragmas =
-    "PRAGMA cache_size = -262144; PRAGMA wal_autocheckpoint = 10000";
+    "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000";
 // A 90-day query reads ~5 MB of a hot link's rollups; 16 MB per reader keeps them cached.
 constexpr std::string_view kReaderPragmas = "PRAGMA cache_size = -16384";
 
@@ -79,8 +79,8 @@ struct Counts {
   }
 };
 
-// The rollup increments of one batch: a batch of 1,000 clicks touches a few hundred rollup
-// rows, each upserted once with its sum instead of once per click.
+// The rollup increments of one batch, summed in memory: each touched rollup row (one per link
+// and hour, minute, day and block) is upserted once with its sum instead of once per click.
 class BatchRollup {
  public:
   void add(const EnrichedClick& click) {
@@ -185,29 +185,6 @@ std::string json_array(const std::vector<std::int64_t>& ids) {
     json += std::to_string(id);
   }
   return json + "]";
-}
-
-EnrichedClick read_click(const Query& row) {
-  EnrichedClick click;
-  click.id = row.text(0);
-  click.link_id = row.int64(1);
-  click.at = row.int64(2);
-  click.country = row.text(3);
-  click.region = row.text(4);
-  click.city = row.text(5);
-  click.referrer = row.text(6);
-  click.device = row.text(7);
-  click.browser = row.text(8);
-  click.browser_version = row.text(9);
-  click.os = row.text(10);
-  click.bot = row.int64(11) != 0;
-  click.bot_reason = row.text(12);
-  click.visitor = row.text(13);
-  click.utm_source = row.text(14);
-  click.destination = row.text(15);
-  click.ip_prefix = row.text(16);
-  click.unique = row.int64(17) != 0;
-  return click;
 }
 
 // Sparse buckets, totals and (for several links) the top links, in one pass over the rollup
@@ -410,7 +387,7 @@ Result<void> SqliteClickStore::export_clicks(std::int64_t link_id, TimeUs from, 
         auto next = rows.step();
         if (!next) return propagate(next);
         if (!*next) break;
-        page.push_back(read_click(rows));
+        page.push_back(sqlite::read_click(rows));
       }
     }
     for (const EnrichedClick& click : page)

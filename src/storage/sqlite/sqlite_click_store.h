@@ -1,17 +1,20 @@
 // SqliteClickStore: the embedded default ClickStore + StatsStore, on the same SQLite file as
-// SqliteStore (made by SqliteStore::open_click_store).
+// SqliteStore (made by SqliteStore::open_click_store; schema and semantics: README.md).
 //
 // Write path, one BEGIN IMMEDIATE transaction per write() on the writer connection it shares
 // with SqliteStore: for each click, oldest first, (1) a visitors row (day, link, visitor) —
 // inserted means this is the visitor's first click of the UTC day on the link, so the click is
 // `unique`; bots never get one — then (2) the raw row, skipped when its id exists (a replay:
-// the visitor row is undone and nothing else is counted). Stored clicks are added to in-memory
-// per-batch rollups, which are then upserted as increments: one row per (link, hour),
-// (link, minute) and (link, dimension, day, value) the batch touched.
+// the visitor row is undone and nothing else is counted). Stored clicks are summed in memory per
+// batch, then each touched rollup row is upserted once: (link, hour) and (link, minute) counters,
+// and the (link, day) and (link, 8-day block) dimension-count blobs (dim_counts.h), merged in
+// SQL by dim_counts_merge.
 //
 // Read path: stats() reads only rollups, inside one read transaction (a single snapshot), on a
-// reader connection of its own pool. Cost grows with the range and the number of distinct
-// dimension values, never with raw clicks. export_clicks() pages through raw rows.
+// reader connection of its own pool: hourly or minute rows for the series and totals, and for
+// the dimensions whole 8-day blocks plus single days at the ends (≤ 25 blobs for 90 days).
+// Cost grows with the range and the links' distinct values, never with raw clicks.
+// export_clicks() pages through raw rows.
 #pragma once
 
 #include <chrono>
@@ -45,16 +48,17 @@ class SqliteClickStore final : public ClickStore, public StatsStore {
   // Atomic and idempotent per event id; sets `unique`, removes replayed events from `clicks`.
   // Errc::unavailable when the write lock cannot be had within busy_timeout (retry the batch).
   Result<WriteResult> write(std::vector<EnrichedClick>& clicks) override;
-  // Deletes raw clicks with at < raw_before, minute rollups with minute < minutes_before, and
-  // visitor rows older than the day before minutes_before's day (uniqueness only needs today
-  // and yesterday: a late click). In chunks of kPruneChunk rows, each its own short transaction
-  // and writer-mutex hold, so link writes and click batches interleave with a long prune.
+  // Deletes raw clicks with at < raw_before (found by their ULID prefix: ids are minted at the
+  // click's time), minute rollups with minute < minutes_before, and visitor rows of UTC days
+  // before minutes_before's (uniqueness needs today and, for late clicks, yesterday). In chunks
+  // of 5,000 rows, each its own short transaction and writer-mutex hold, so link writes and
+  // click batches interleave with a long prune. Hourly and dimension rollups are kept.
   Result<void> prune(TimeUs raw_before, TimeUs minutes_before) override;
 
   // Sparse time series (run fill_timeseries), totals from the same rows as the series, top
   // values per dimension over the UTC days overlapping [from, to), top_links for several links.
   Result<Stats> stats(const StatsQuery& query) override;
-  // Raw clicks with from <= at < to, ordered by (at, id), in pages of kExportPage rows; no
+  // Raw clicks with from <= at < to, ordered by (at, id), in pages of 1,000 rows; no
   // snapshot or reader is held while `row` runs, so a slow consumer blocks nothing.
   Result<void> export_clicks(std::int64_t link_id, TimeUs from, TimeUs to,
                              const std::function<bool(const EnrichedClick&)>& row) override;

@@ -209,4 +209,27 @@ Link read_link(const Query& row) {
   return link;
 }
 
+EnrichedClick read_click(const Query& row) {
+  EnrichedClick click;
+  click.id = row.text(0);
+  click.link_id = row.int64(1);
+  click.at = row.int64(2);
+  click.country = row.text(3);
+  click.region = row.text(4);
+  click.city = row.text(5);
+  click.referrer = row.text(6);
+  click.device = row.text(7);
+  click.browser = row.text(8);
+  click.browser_version = row.text(9);
+  click.os = row.text(10);
+  click.bot = row.int64(11) != 0;
+  click.bot_reason = row.text(12);
+  click.visitor = row.text(13);
+  click.utm_source = row.text(14);
+  click.destination = row.text(15);
+  click.ip_prefix = row.text(16);
+  click.unique = row.int64(17) != 0;
+  return click;
+}
+
 }  // namespace shortener::sqlite

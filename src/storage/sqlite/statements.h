@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/click.h"
 #include "core/error.h"
 #include "core/link.h"
 #include "storage/sqlite/connection.h"
@@ -60,6 +61,8 @@ Result<ClickReaderStatements> prepare_click_reader(Connection& db);
 
 // A link row as selected or returned by the statements above.
 Link read_link(const Query& row);
+// A click row as selected by export_page (the clicks table's columns, in order).
+EnrichedClick read_click(const Query& row);
 
 // The domain says 0 for anonymous; the schema says NULL (a foreign key cannot point at 0).
 inline std::optional<std::int64_t> account_column(std::int64_t account_id) {
