@@ -76,6 +76,25 @@ void ArrayLiteral::add(std::string_view value) {
   text_ += '"';
 }
 
+std::string bytea_hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + 2 * bytes.size());
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += kHex[byte >> 4];
+    out += kHex[byte & 15];
+  }
+  return out;
+}
+
+void ArrayLiteral::add_bytea(std::string_view bytes) {
+  separate();
+  text_ += "\"\\";  // the element's quote, then its "\x" with the backslash escaped
+  text_ += bytea_hex(bytes);
+  text_ += '"';
+}
+
 void ArrayLiteral::add(std::int64_t value) {
   separate();
   text_ += std::to_string(value);
@@ -83,7 +102,9 @@ void ArrayLiteral::add(std::int64_t value) {
 
 std::string ArrayLiteral::take() {
   text_ += '}';
-  return std::exchange(text_, "{");
+  std::string literal = std::move(text_);
+  text_.assign(1, '{');  // not `= "{"`: GCC 12 warns about that (a -Wrestrict false positive)
+  return literal;
 }
 
 }  // namespace shortener::pg

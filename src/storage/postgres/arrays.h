@@ -17,6 +17,8 @@ class ArrayLiteral {
   // would fail, every retry again), so those bytes become U+FFFD.
   void add(std::string_view value);
   void add(const char* value) = delete;  // would silently pick add(bool)
+  // A bytea element, hex-encoded.
+  void add_bytea(std::string_view bytes);
   void add(std::int64_t value);
   void add(bool value) {
     separate();
@@ -32,6 +34,9 @@ class ArrayLiteral {
 
   std::string text_;
 };
+
+// A bytea parameter in text format: "\x" and two hex digits per byte.
+std::string bytea_hex(std::string_view bytes);
 
 // `value` with NUL bytes and invalid UTF-8 sequences replaced by U+FFFD.
 std::string valid_utf8(std::string_view value);

@@ -38,16 +38,6 @@ struct Counts {
 
 }  // namespace
 
-std::string dim_value(const EnrichedClick& click, int dim) {
-  const std::string* const fields[kDimCount] = {&click.country, &click.city,    &click.referrer,
-                                                &click.device,  &click.browser, &click.os};
-  const std::string& field = *fields[dim];
-  if (field.empty()) return "unknown";
-  if (dim != 1 || field == "unknown" || click.country.empty() || click.country == "unknown")
-    return field;
-  return field + ", " + click.country;
-}
-
 ClickBatch::ClickBatch(std::vector<EnrichedClick>& clicks)
     : clicks_(clicks), stored_(clicks.size(), 0) {
   for (EnrichedClick& click : clicks) click.unique = false;  // set from the server's answers
@@ -198,35 +188,32 @@ Params ClickBatch::minutely_params() const {
   return counts_params(kMinuteUs);
 }
 
+std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> ClickBatch::dim_counts() const {
+  std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> days;
+  for (std::size_t i : pending_)
+    if (stored_[i]) days[{clicks_[i].link_id, floor_to(clicks_[i].at, kDayUs)}].add(clicks_[i]);
+  return days;
+}
+
 Params ClickBatch::dims_params() const {
-  // (link, day, dim, value) -> (human clicks, bot clicks), in key order.
-  std::map<std::tuple<std::int64_t, TimeUs, int, std::string>,
-           std::pair<std::int64_t, std::int64_t>>
-      rows;
-  for (std::size_t i : pending_) {
-    if (!stored_[i]) continue;
-    const EnrichedClick& c = clicks_[i];
-    for (int dim = 0; dim < kDimCount; ++dim) {
-      // Sanitised here, not by ArrayLiteral: two raw values that sanitise alike must share a
-      // row, or the upsert would touch one row twice.
-      auto& [humans, bots] =
-          rows[{c.link_id, floor_to(c.at, kDayUs), dim, valid_utf8(dim_value(c, dim))}];
-      (c.bot ? bots : humans) += 1;
-    }
-  }
-  ArrayLiteral links, days, dims, values, clicks, bots;
-  for (const auto& [key, counts] : rows) {
-    links.add(std::get<0>(key));
-    days.add(std::get<1>(key));
-    dims.add(std::int64_t{std::get<2>(key)});
-    values.add(std::string_view(std::get<3>(key)));
-    clicks.add(counts.first);
-    bots.add(counts.second);
+  ArrayLiteral links, days, blobs;
+  for (const auto& [key, counts] : dim_counts()) {
+    links.add(key.first);
+    days.add(key.second);
+    blobs.add_bytea(counts.encode());
   }
   Params params;
-  params.add(links.take()).add(days.take()).add(dims.take()).add(values.take());
-  params.add(clicks.take()).add(bots.take());
+  params.add(links.take()).add(days.take()).add(blobs.take());
   return params;
+}
+
+std::vector<std::pair<std::int64_t, TimeUs>> ClickBatch::dim_days() const {
+  std::vector<std::pair<std::int64_t, TimeUs>> days;
+  for (std::size_t i : pending_)
+    if (stored_[i]) days.emplace_back(clicks_[i].link_id, floor_to(clicks_[i].at, kDayUs));
+  std::sort(days.begin(), days.end());
+  days.erase(std::unique(days.begin(), days.end()), days.end());
+  return days;
 }
 
 WriteResult ClickBatch::finish() {

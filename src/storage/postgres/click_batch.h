@@ -6,25 +6,23 @@
 //   visitor_params -> INSERT visitors ... RETURNING -> claimed()   (sets `unique`)
 //   click_params   -> INSERT clicks ... RETURNING   -> stored()    (what is new)
 //   repairs()      -> a claimed visitor whose click was a replay is handed on or released
-//   hourly/minutely/dims_params -> rollup upserts of the stored clicks
+//   hourly/minutely_params -> rollup upserts of the stored clicks
+//   dims_params     -> one packed dimension-counts row per (link, day) of the stored clicks
 //   finish()       -> the caller's vector keeps only the stored clicks, in its order
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/click_ports.h"
 #include "storage/postgres/connection.h"
+#include "storage/postgres/dim_counts.h"
 #include "storage/postgres/partitions.h"
 
 namespace shortener::pg {
-
-// The value a click counts under in dimension `dim` (0 country, 1 city, 2 referrer, 3 device,
-// 4 browser, 5 os): exactly the SQLite adapter's dim_value (cities are "City, CC"; empty values
-// count as "unknown").
-std::string dim_value(const EnrichedClick& click, int dim);
-inline constexpr int kDimCount = 6;
 
 class ClickBatch {
  public:
@@ -59,12 +57,15 @@ class ClickBatch {
   bool has_stored() const;
   Params hourly_params() const;
   Params minutely_params() const;
+  // Dimension counts of the stored clicks: a blob (dim_counts.h) per (link, UTC day).
   Params dims_params() const;
+  std::vector<std::pair<std::int64_t, TimeUs>> dim_days() const;  // (link, day), sorted
 
   WriteResult finish();
 
  private:
   Params counts_params(std::int64_t bucket_us) const;
+  std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> dim_counts() const;
 
   std::vector<EnrichedClick>& clicks_;
   std::vector<std::size_t> pending_;     // distinct events (first of each id), oldest first

@@ -164,9 +164,10 @@ Result<PgResult> Connection::query(const std::string& sql, const Params& params,
                context);
 }
 
-Result<PgResult> Connection::run(const char* name, const Params& params) {
+Result<PgResult> Connection::run(const char* name, const Params& params, bool binary_results) {
   const auto values = params.pointers();
-  return check(PQexecPrepared(conn_.get(), name, params.size(), values.data(), nullptr, nullptr, 0),
+  return check(PQexecPrepared(conn_.get(), name, params.size(), values.data(), nullptr, nullptr,
+                              binary_results ? 1 : 0),
                name);
 }
 

@@ -83,8 +83,9 @@ class Connection {
   Result<PgResult> exec(std::string_view sql, std::string_view context);
   // A one-off parameterised statement (migrations, partition maintenance, tests).
   Result<PgResult> query(const std::string& sql, const Params& params, std::string_view context);
-  // A statement this connection prepared under `name`.
-  Result<PgResult> run(const char* name, const Params& params);
+  // A statement this connection prepared under `name`. With binary_results, columns come back
+  // in binary format (used for bytea, which is then the raw bytes instead of hex).
+  Result<PgResult> run(const char* name, const Params& params, bool binary_results = false);
   Result<void> prepare(const char* name, std::string_view sql);
 
   // false once the server closed the connection or a call saw it fail; a pool reconnects then.

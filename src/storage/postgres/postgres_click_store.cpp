@@ -6,6 +6,7 @@
 #include "storage/postgres/arrays.h"
 #include "storage/postgres/click_batch.h"
 #include "storage/postgres/connection.h"
+#include "storage/postgres/dim_counts.h"
 #include "storage/postgres/migrations.h"
 #include "storage/postgres/partitions.h"
 #include "storage/postgres/pool.h"
@@ -46,6 +47,16 @@ std::string id_array(const std::vector<std::int64_t>& ids) {
   for (std::int64_t id : ids) array.add(id);
   return array.take();
 }
+
+// Dimension rows a link-day may gather (from this process) before they are folded into one:
+// bounds what stats() reads for a busy link to ~kCompactAfter rows a day, and costs one small
+// transaction per kCompactAfter batches that touched it.
+constexpr int kCompactAfter = 16;
+// Link-days whose rows this process counts; past it, counts for days before yesterday go.
+constexpr std::size_t kMaxTrackedDays = 200'000;
+// Link-days of past days folded per prune() call (a small transaction each, ~1 ms): a day's
+// rows end up as one per link-day, so long account-wide ranges read one blob per link and day.
+constexpr std::size_t kFoldPerPrune = 1000;
 
 // Where stats() puts each dimension's top values, by dim code.
 constexpr std::vector<Count> Stats::*kDimOutputs[pg::kDimCount] = {
@@ -123,16 +134,32 @@ Result<void> read_dimensions(pg::Connection& db, const std::string& links, const
   const TimeUs first_day = floor_to(query.from, kDayUs);
   const TimeUs end_day = floor_to(query.to - 1, kDayUs) + kDayUs;  // exclusive
   Params params;
-  params.add(links).add(first_day).add(end_day).add(std::int64_t{query.include_bots});
-  params.add(static_cast<std::int64_t>(query.top));
-  auto rows = db.run(pg::stmt::kTopDims, params);
+  params.add(links).add(first_day).add(end_day);
+  auto rows = db.run(pg::stmt::kDailyDims, params, /*binary_results=*/true);
   if (!rows) return propagate(rows);
-  for (int r = 0; r < rows->rows(); ++r) {
-    const auto dim = rows->int64(r, 0);
-    if (dim < 0 || dim >= pg::kDimCount) continue;
-    (out.*kDimOutputs[dim]).push_back(Count{std::string(rows->text(r, 1)), rows->int64(r, 2)});
-  }
+  pg::DimTotals totals;
+  for (int r = 0; r < rows->rows(); ++r)
+    if (auto ok = totals.add(rows->text(r, 0)); !ok) return ok;
+  for (int dim = 0; dim < pg::kDimCount; ++dim)
+    out.*kDimOutputs[dim] = totals.top(dim, query.top, query.include_bots);
   return {};
+}
+
+// Folds the dimension rows of one link-day into one, in a transaction of its own.
+Result<void> compact_dims(pg::Connection& db, std::int64_t link_id, TimeUs day) {
+  auto tx = pg::Transaction::begin(db);
+  if (!tx) return propagate(tx);
+  auto rows = db.run(pg::stmt::kTakeDailyDims, Params().add(link_id).add(day), true);
+  if (!rows) return propagate(rows);
+  if (rows->rows() <= 1) return {};  // nothing to fold: the destructor rolls back
+  std::vector<std::string_view> blobs;
+  for (int r = 0; r < rows->rows(); ++r) blobs.push_back(rows->text(r, 0));
+  auto sum = pg::sum_dim_counts(blobs);
+  if (!sum) return propagate(sum);
+  auto put =
+      db.run(pg::stmt::kPutDailyDims, Params().add(link_id).add(day).add(pg::bytea_hex(*sum)));
+  if (!put) return propagate(put);
+  return tx->commit();
 }
 
 Result<void> read_top_links(pg::Connection& db, const std::string& links, TimeUs from,
@@ -161,7 +188,16 @@ Result<std::unique_ptr<PostgresClickStore>> PostgresClickStore::open(
                                return pg::stmt::prepare_click_statements(db);
                              });
   if (!pool) return propagate(pool);
-  return std::unique_ptr<PostgresClickStore>(new PostgresClickStore(std::move(*pool)));
+  auto store = std::unique_ptr<PostgresClickStore>(new PostgresClickStore(std::move(*pool)));
+  {
+    // The partitions that exist already need no CREATE ... IF NOT EXISTS from the first batches.
+    auto db = store->pool_->acquire();
+    if (!db) return propagate(db);
+    auto months = pg::click_partitions(**db);
+    if (!months) return propagate(months);
+    for (const pg::Month& month : *months) store->partitions_.insert(month.from);
+  }
+  return store;
 }
 
 PostgresClickStore::PostgresClickStore(std::unique_ptr<pg::Pool> pool) : pool_(std::move(pool)) {}
@@ -200,7 +236,42 @@ Result<WriteResult> PostgresClickStore::write(std::vector<EnrichedClick>& clicks
     partitions_.clear();
     return propagate(stored);
   }
+  // Compaction only tidies: the batch is committed whatever happens to it.
+  for (const auto& [link_id, day] : crowded_days(batch.dim_days()))
+    (void)compact_dims(**db, link_id, day);
   return batch.finish();
+}
+
+std::vector<std::pair<std::int64_t, TimeUs>> PostgresClickStore::crowded_days(
+    const std::vector<std::pair<std::int64_t, TimeUs>>& appended) {
+  std::vector<std::pair<std::int64_t, TimeUs>> crowded;
+  std::lock_guard lock(dim_rows_mu_);
+  for (const auto& key : appended) {
+    if (++dim_rows_[key] < kCompactAfter) continue;
+    dim_rows_.erase(key);
+    crowded.push_back(key);
+  }
+  if (dim_rows_.size() > kMaxTrackedDays && !appended.empty()) {
+    const TimeUs keep_from = appended.back().second - kDayUs;
+    std::erase_if(dim_rows_, [&](const auto& entry) { return entry.first.second < keep_from; });
+    if (dim_rows_.size() > kMaxTrackedDays) dim_rows_.clear();
+  }
+  return crowded;
+}
+
+std::vector<std::pair<std::int64_t, TimeUs>> PostgresClickStore::settled_days(TimeUs before,
+                                                                              std::size_t limit) {
+  std::vector<std::pair<std::int64_t, TimeUs>> settled;
+  std::lock_guard lock(dim_rows_mu_);
+  for (auto it = dim_rows_.begin(); it != dim_rows_.end() && settled.size() < limit;) {
+    if (it->first.second >= before) {
+      ++it;
+      continue;
+    }
+    settled.push_back(it->first);
+    it = dim_rows_.erase(it);
+  }
+  return settled;
 }
 
 Result<void> PostgresClickStore::delete_in_chunks(const char* statement, TimeUs before,
@@ -235,7 +306,16 @@ Result<void> PostgresClickStore::prune(TimeUs raw_before, TimeUs minutes_before)
   if (auto ok = delete_in_chunks(pg::stmt::kPruneMinutely, minutes_before, nullptr); !ok) return ok;
   // Uniqueness needs today's visitors and yesterday's (late clicks): keep from the day of
   // minutes_before (with 48 h of minutes, two to three days).
-  return delete_in_chunks(pg::stmt::kPruneVisitors, floor_to(minutes_before, kDayUs), nullptr);
+  const TimeUs visitors_from = floor_to(minutes_before, kDayUs);
+  if (auto ok = delete_in_chunks(pg::stmt::kPruneVisitors, visitors_from, nullptr); !ok) return ok;
+  // Days that late clicks no longer reach (as for visitors, with a day's margin) get their
+  // dimension rows folded for good.
+  for (const auto& [link_id, day] : settled_days(visitors_from + kDayUs, kFoldPerPrune)) {
+    auto db = pool_->acquire();
+    if (!db) return propagate(db);
+    if (auto ok = compact_dims(**db, link_id, day); !ok) return ok;
+  }
+  return {};
 }
 
 Result<Stats> PostgresClickStore::stats(const StatsQuery& query) {

@@ -80,11 +80,15 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
      "INSERT INTO rollup_minutely AS r (link_id, minute, clicks, uniques, bot_clicks) "
      "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
      "$5::bigint[]) ON CONFLICT (link_id, minute) DO UPDATE SET " COUNTS_UPDATE},
+    // Dimension counts are appended, one packed row per (link, day) per batch: no upsert, so
+    // no row lock for concurrent writers to queue on. Compaction takes a link-day's rows and
+    // puts back their sum, in one transaction (postgres_click_store.h).
     {kAddDailyDims,
-     "INSERT INTO rollup_daily_dims AS r (link_id, day, dim, value, clicks, bot_clicks) "
-     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::smallint[], $4::text[], "
-     "$5::bigint[], $6::bigint[]) ON CONFLICT (link_id, day, dim, value) DO UPDATE SET "
-     "clicks = r.clicks + excluded.clicks, bot_clicks = r.bot_clicks + excluded.bot_clicks"},
+     "INSERT INTO rollup_daily_dims (link_id, day, counts) "
+     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])"},
+    {kTakeDailyDims,
+     "DELETE FROM rollup_daily_dims WHERE link_id = $1 AND day = $2 RETURNING counts"},
+    {kPutDailyDims, "INSERT INTO rollup_daily_dims (link_id, day, counts) VALUES ($1, $2, $3)"},
     // Retention, a chunk per statement (autocommit). Clicks: ids are ULIDs, which start with
     // their millisecond, so `id < $3` (the ULID prefix of the cut-off) is a range of the
     // primary key; `at < $1` keeps an id minted later than its click and prunes partitions.
@@ -106,15 +110,8 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
      "SELECT minute / $4::bigint * $4::bigint AS t, sum(clicks)::bigint, sum(uniques)::bigint, "
      "sum(bot_clicks)::bigint FROM rollup_minutely "
      "WHERE " LINK_SET " AND minute >= $2 AND minute < $3 GROUP BY t"},
-    // The $5 values of each dimension with the most clicks (bots added when $4 = 1), ties by
-    // value in byte order; values with no counted click are left out.
-    {kTopDims,
-     "SELECT dim, value, n FROM ("
-     "SELECT dim, value, sum(clicks + $4::bigint * bot_clicks)::bigint AS n, row_number() OVER "
-     "(PARTITION BY dim ORDER BY sum(clicks + $4::bigint * bot_clicks) DESC, value) AS rank "
-     "FROM rollup_daily_dims WHERE " LINK_SET " AND day >= $2 AND day < $3 "
-     "GROUP BY dim, value HAVING sum(clicks + $4::bigint * bot_clicks) > 0) AS ranked "
-     "WHERE rank <= $5 ORDER BY dim, rank"},
+    {kDailyDims,
+     "SELECT counts FROM rollup_daily_dims WHERE " LINK_SET " AND day >= $2 AND day < $3"},
     {kTopLinksHourly,
      "SELECT link_id, sum(clicks + $4::bigint * bot_clicks)::bigint AS n FROM rollup_hourly "
      "WHERE " LINK_SET " AND hour >= $2 AND hour < $3 GROUP BY link_id "

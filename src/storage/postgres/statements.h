@@ -28,6 +28,8 @@ inline constexpr const char* kDeleteVisitor = "delete_visitor";
 inline constexpr const char* kAddHourly = "add_hourly";
 inline constexpr const char* kAddMinutely = "add_minutely";
 inline constexpr const char* kAddDailyDims = "add_daily_dims";
+inline constexpr const char* kTakeDailyDims = "take_daily_dims";
+inline constexpr const char* kPutDailyDims = "put_daily_dims";
 inline constexpr const char* kPruneClicks = "prune_clicks";
 inline constexpr const char* kPruneMinutely = "prune_minutely";
 inline constexpr const char* kPruneVisitors = "prune_visitors";
@@ -35,7 +37,7 @@ inline constexpr const char* kPruneVisitors = "prune_visitors";
 // StatsStore
 inline constexpr const char* kSeriesHourly = "series_hourly";
 inline constexpr const char* kSeriesMinutely = "series_minutely";
-inline constexpr const char* kTopDims = "top_dims";
+inline constexpr const char* kDailyDims = "daily_dims";
 inline constexpr const char* kTopLinksHourly = "top_links_hourly";
 inline constexpr const char* kTopLinksMinutely = "top_links_minutely";
 inline constexpr const char* kExportPage = "export_page";

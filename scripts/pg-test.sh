@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL 15 cluster for tests and benchmarks.
+#
+#   scripts/pg-test.sh start DIR   # prints postgres://shortener@127.0.0.1:PORT/shortener_test
+#   scripts/pg-test.sh stop DIR    # stops that cluster (by its own pid file) and removes DIR
+#
+# DIR must not exist or be empty (e.g. "$(mktemp -d /tmp/pg-test.XXXXXX)"); it is handed to the
+# postgres user, which runs the server (PostgreSQL refuses to run as root). The server listens on
+# 127.0.0.1 only, on a random free port, with its unix socket inside DIR and durability off
+# (fsync=off: a crash can lose the cluster, which is fine for throwaway test data). Every wait is
+# bounded. Only the URL goes to stdout; progress and errors go to stderr.
+set -euo pipefail
+
+PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
+PG_USER=postgres       # the OS user running the server
+ROLE=shortener         # the role the tests connect as (trust authentication, loopback only)
+DATABASE=shortener_test
+MARKER=.shortener-pg-test  # `stop` removes only directories that `start` made
+START_TIMEOUT_S=30
+
+die() {
+  echo "pg-test: $*" >&2
+  exit 1
+}
+
+as_pg() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start() {
+  local dir="$1"
+  [[ -x "$PG_BIN/initdb" ]] || die "no $PG_BIN/initdb (install postgresql-15)"
+  mkdir -p "$dir"
+  [[ -z "$(ls -A "$dir")" ]] || die "$dir is not empty"
+  dir="$(cd "$dir" && pwd)"
+  touch "$dir/$MARKER"
+  [[ $(id -u) -eq 0 ]] && chown -R "$PG_USER:" "$dir"
+
+  as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+    --no-sync >"$dir/initdb.log" 2>&1 || die "initdb failed: $(tail -n 5 "$dir/initdb.log")"
+
+  # A free port can be taken between the probe and the bind: try a few.
+  local port="" attempt
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port)"
+    if as_pg "$PG_BIN/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t "$START_TIMEOUT_S" \
+      -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' \
+          -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+          -c max_connections=200 -c shared_buffers=128MB" >/dev/null 2>&1; then
+      break
+    fi
+    port=""
+    echo "pg-test: start attempt $attempt failed: $(tail -n 2 "$dir/server.log" 2>/dev/null)" >&2
+  done
+  [[ -n "$port" ]] || die "server did not start; see $dir/server.log"
+
+  as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres \
+    -c "CREATE ROLE $ROLE LOGIN CREATEDB" \
+    -c "CREATE DATABASE $DATABASE OWNER $ROLE" >&2 || die "cannot create role and database"
+  echo "postgres://$ROLE@127.0.0.1:$port/$DATABASE"
+}
+
+stop() {
+  local dir="$1"
+  [[ -d "$dir" ]] || return 0
+  [[ -f "$dir/$MARKER" ]] || die "$dir was not made by '$0 start': not touching it"
+  if [[ -f "$dir/data/postmaster.pid" ]]; then
+    if ! as_pg "$PG_BIN/pg_ctl" stop -D "$dir/data" -m fast -w -t "$START_TIMEOUT_S" >/dev/null 2>&1; then
+      # pg_ctl gave up: end the postmaster of this cluster only, named by its own pid file.
+      local pid
+      pid="$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null || true)"
+      if [[ "$pid" =~ ^[0-9]+$ ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+      echo "pg-test: pg_ctl stop failed; killed postmaster $pid" >&2
+    fi
+  fi
+  rm -rf "$dir"
+}
+
+case "${1:-}" in
+  start) [[ $# -eq 2 ]] || die "usage: $0 start DIR"; start "$2" ;;
+  stop) [[ $# -eq 2 ]] || die "usage: $0 stop DIR"; stop "$2" ;;
+  *) die "usage: $0 start DIR | stop DIR" ;;
+esac

@@ -1,0 +1,382 @@
+// Runs the port contracts against PostgresStore and PostgresClickStore, plus the cases only
+// PostgreSQL has (migrations, partitions, lost connections), on the server named by
+// SHORTENER_TEST_PG_URL (scripts/pg-test.sh starts one). Every test gets a schema of its own,
+// selected through the URL's search_path and dropped afterwards. Without the variable these
+// tests are skipped, or fail when SHORTENER_REQUIRE_PG=1 (as in CI).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "click_store_factory.h"
+#include "storage/postgres/connection.h"
+#include "storage/postgres/migrations.h"
+#include "storage/postgres/partitions.h"
+#include "storage/postgres/postgres_click_store.h"
+#include "storage/postgres/postgres_store.h"
+#include "store_factory.h"
+
+namespace shortener::contract {
+namespace {
+
+constexpr TimeUs kT0 = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
+constexpr TimeUs kDay = 86'400'000'000;
+
+const char* server_url() {
+  const char* url = std::getenv("SHORTENER_TEST_PG_URL");
+  return url != nullptr && *url != '\0' ? url : nullptr;
+}
+
+// Skips the current test, or fails it under SHORTENER_REQUIRE_PG=1.
+void no_server() {
+  const char* require = std::getenv("SHORTENER_REQUIRE_PG");
+  if (require != nullptr && std::string(require) == "1") {
+    FAIL() << "SHORTENER_REQUIRE_PG=1 but SHORTENER_TEST_PG_URL is not set";
+  }
+  GTEST_SKIP() << "SHORTENER_TEST_PG_URL is not set (scripts/pg-test.sh start DIR prints one)";
+}
+
+// A schema created for one test and dropped, with everything in it, when the last store
+// using it is gone. url() selects it (search_path) and names the test's connections.
+class TestSchema {
+ public:
+  explicit TestSchema(const std::string& server) : admin_(connect(server)) {
+    static std::atomic<int> counter{0};
+    name_ = "t" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + "_" +
+            std::to_string(std::random_device{}() % 100000);
+    url_ = server + (server.find('?') == std::string::npos ? "?" : "&") +
+           "options=-csearch_path%3D" + name_ + "&application_name=" + name_;
+    sql("CREATE SCHEMA " + name_);
+  }
+  TestSchema(const TestSchema&) = delete;
+  TestSchema& operator=(const TestSchema&) = delete;
+  ~TestSchema() { (void)admin_.exec("DROP SCHEMA " + name_ + " CASCADE", "drop test schema"); }
+
+  const std::string& name() const { return name_; }
+  const std::string& url() const { return url_; }
+
+  pg::PgResult sql(const std::string& text) {
+    auto result = admin_.exec(text, text);
+    if (!result) throw std::runtime_error(result.error().detail);
+    return std::move(*result);
+  }
+
+  // Closes every connection of this test's stores, as a server restart would.
+  void terminate_connections() {
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+        name_ + "'");
+  }
+
+ private:
+  static pg::Connection connect(const std::string& server) {
+    auto conn = pg::Connection::open(server, {});
+    if (!conn) throw std::runtime_error(conn.error().detail);
+    return std::move(*conn);
+  }
+
+  pg::Connection admin_;
+  std::string name_;
+  std::string url_;
+};
+
+// A migrated schema, or null after reporting why not.
+std::shared_ptr<TestSchema> migrated_schema() {
+  if (server_url() == nullptr) {
+    no_server();
+    return nullptr;
+  }
+  auto schema = std::make_shared<TestSchema>(server_url());
+  auto version = pg::migrate(schema->url());
+  if (!version) {
+    ADD_FAILURE() << "migrate: " << version.error().detail;
+    return nullptr;
+  }
+  return schema;
+}
+
+// Stands in for the stores when there is no server, so the fixtures' SetUp passes its
+// null checks and the skip (or failure) recorded by no_server() decides the test.
+class NoServer final : public LinkStore, public AccountStore, public ClickStore, public StatsStore {
+ public:
+  Result<Link> create_link(const NewLink&) override { return down(); }
+  Result<Link> find_link(std::string_view) override { return down(); }
+  Result<LinkPage> list_links(std::int64_t, int, std::optional<std::int64_t>) override {
+    return down();
+  }
+  Result<Link> update_link(std::string_view, const LinkPatch&) override { return down(); }
+  Result<void> delete_link(std::string_view, TimeUs) override { return down(); }
+  Result<void> ping() override { return down(); }
+  Result<Account> create_account(bool, std::string_view, TimeUs) override { return down(); }
+  Result<Account> find_account_by_key_hash(std::string_view) override { return down(); }
+  Result<bool> has_admin() override { return down(); }
+  Result<WriteResult> write(std::vector<EnrichedClick>&) override { return down(); }
+  Result<void> prune(TimeUs, TimeUs) override { return down(); }
+  Result<Stats> stats(const StatsQuery&) override { return down(); }
+  Result<void> export_clicks(std::int64_t, TimeUs, TimeUs,
+                             const std::function<bool(const EnrichedClick&)>&) override {
+    return down();
+  }
+
+ private:
+  static std::unexpected<Error> down() { return fail(Errc::unavailable, "no test server"); }
+};
+
+StoreFactory postgres_factory() {
+  return StoreFactory{
+      .name = "server",
+      .make =
+          [] {
+            auto schema = migrated_schema();
+            if (!schema) {
+              auto none = std::make_shared<NoServer>();
+              return Stores{.backend = nullptr, .links = none, .accounts = none};
+            }
+            // Fewer connections than the concurrency tests have threads, so waiting for a
+            // free connection gets exercised too.
+            auto store = PostgresStore::open(schema->url(), PostgresOptions{.pool_size = 3});
+            if (!store) {
+              ADD_FAILURE() << "PostgresStore::open: " << store.error().detail;
+              return Stores{};
+            }
+            std::shared_ptr<PostgresStore> shared = std::move(*store);
+            return Stores{.backend = schema, .links = shared, .accounts = shared};
+          },
+  };
+}
+
+ClickStoreFactory postgres_click_factory() {
+  return ClickStoreFactory{
+      .name = "server",
+      .make =
+          [] {
+            auto schema = migrated_schema();
+            if (!schema) {
+              auto none = std::make_shared<NoServer>();
+              return ClickStores{.backend = nullptr, .clicks = none, .stats = none};
+            }
+            auto store = PostgresClickStore::open(schema->url(), PostgresOptions{.pool_size = 2});
+            if (!store) {
+              ADD_FAILURE() << "PostgresClickStore::open: " << store.error().detail;
+              return ClickStores{};
+            }
+            std::shared_ptr<PostgresClickStore> shared = std::move(*store);
+            return ClickStores{.backend = schema, .clicks = shared, .stats = shared};
+          },
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, LinkStoreContract, testing::Values(postgres_factory()),
+                         factory_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, AccountStoreContract, testing::Values(postgres_factory()),
+                         factory_name);
+INSTANTIATE_TEST_SUITE_P(Postgres, ClickStoreContract, testing::Values(postgres_click_factory()),
+                         click_factory_name);
+
+// PostgreSQL-only behaviour. Each test starts from an empty schema of its own.
+class PostgresStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (server_url() == nullptr) return no_server();
+    schema_ = std::make_unique<TestSchema>(server_url());
+  }
+
+  std::unique_ptr<TestSchema> schema_;
+};
+
+TEST_F(PostgresStoreTest, ConcurrentMigrationsApplyEachVersionOnce) {
+  std::vector<Result<int>> results(4, fail(Errc::internal, "not run"));
+  std::vector<std::thread> threads;
+  for (auto& result : results) threads.emplace_back([&] { result = pg::migrate(schema_->url()); });
+  for (auto& thread : threads) thread.join();
+  for (const auto& result : results) {
+    ASSERT_TRUE(result) << result.error().detail;
+    EXPECT_EQ(*result, pg::newest_schema_version());
+  }
+  auto ledger =
+      schema_->sql("SELECT count(*), max(version) FROM " + schema_->name() + ".schema_migrations");
+  EXPECT_EQ(ledger.int64(0, 0), static_cast<std::int64_t>(pg::migrations().size()));
+  EXPECT_EQ(ledger.int64(0, 1), pg::newest_schema_version());
+  auto again = pg::migrate(schema_->url());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, pg::newest_schema_version());
+}
+
+TEST_F(PostgresStoreTest, UnmigratedOrBadUrlsAreRefusedAsValues) {
+  auto unmigrated = PostgresStore::open(schema_->url());
+  ASSERT_FALSE(unmigrated);
+  EXPECT_EQ(unmigrated.error().code, Errc::unavailable);
+  EXPECT_NE(unmigrated.error().detail.find("shortener migrate"), std::string::npos);
+
+  auto not_postgres = PostgresStore::open("mysql://localhost/db");
+  ASSERT_FALSE(not_postgres);
+  EXPECT_EQ(not_postgres.error().code, Errc::invalid_input);
+
+  auto refused = PostgresStore::open("postgres://nobody@127.0.0.1:1/none");  // nothing listens
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::unavailable);
+  EXPECT_EQ(pg::migrate("postgres://nobody@127.0.0.1:1/none").error().code, Errc::unavailable);
+}
+
+TEST_F(PostgresStoreTest, LostConnectionsAreReplacedByTheNextCall) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  auto store = PostgresStore::open(schema_->url(), PostgresOptions{.pool_size = 2});
+  ASSERT_TRUE(store) << store.error().detail;
+  ASSERT_TRUE((*store)->create_link(NewLink{.slug = "kept",
+                                            .url = "https://example.com/",
+                                            .title = "",
+                                            .account_id = 0,
+                                            .stats_token = "t",
+                                            .created_at = kT0,
+                                            .expires_at = std::nullopt}));
+  for (int round = 0; round < 3; ++round) {
+    schema_->terminate_connections();
+    // A call may notice the loss (unavailable, never another error); the next one reconnects.
+    for (int i = 0; i < 2; ++i) {
+      auto first = (*store)->find_link("kept");
+      if (!first) {
+        EXPECT_EQ(first.error().code, Errc::unavailable) << first.error().detail;
+      }
+    }
+    auto found = (*store)->find_link("kept");
+    ASSERT_TRUE(found) << found.error().detail;
+    EXPECT_EQ(found->url, "https://example.com/");
+  }
+}
+
+EnrichedClick click_at(TimeUs at, const std::string& id) {
+  EnrichedClick c;
+  c.id = id;
+  c.link_id = 1;
+  c.at = at;
+  c.visitor = "v";
+  return c;
+}
+
+std::vector<std::string> partitions(TestSchema& schema) {
+  auto rows = schema.sql(
+      "SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid "
+      "WHERE i.inhparent = '" +
+      schema.name() + ".clicks'::regclass ORDER BY 1");
+  std::vector<std::string> names;
+  for (int r = 0; r < rows.rows(); ++r) names.emplace_back(rows.text(r, 0));
+  return names;
+}
+
+TEST_F(PostgresStoreTest, ClicksLandInMonthlyPartitionsThatPruneDrops) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  const auto ahead = partitions(*schema_);
+  EXPECT_EQ(ahead.size(), static_cast<std::size_t>(pg::kMonthsAhead + 1));  // this month on
+
+  auto store = PostgresClickStore::open(schema_->url());
+  ASSERT_TRUE(store) << store.error().detail;
+  // Months without a partition yet are created on demand: Jan, Feb and Mar 2026.
+  std::vector<EnrichedClick> batch = {click_at(kT0 + kDay, "01KDW0000000000000000000A1"),
+                                      click_at(kT0 + 40 * kDay, "01KDW0000000000000000000A2"),
+                                      click_at(kT0 + 70 * kDay, "01KDW0000000000000000000A3")};
+  auto written = (*store)->write(batch);
+  ASSERT_TRUE(written) << written.error().detail;
+  EXPECT_EQ(written->inserted, 3u);
+  EXPECT_EQ(pg::partition_name(pg::month_of(kT0 + kDay)), "clicks_p2026_01");
+  auto names = partitions(*schema_);
+  for (const char* month : {"clicks_p2026_01", "clicks_p2026_02", "clicks_p2026_03"})
+    EXPECT_NE(std::find(names.begin(), names.end(), month), names.end()) << month;
+
+  // Cut-off inside March: January and February go whole, March keeps its later rows.
+  const TimeUs cut = kT0 + 65 * kDay;
+  ASSERT_TRUE((*store)->prune(cut, cut));
+  names = partitions(*schema_);
+  EXPECT_EQ(std::find(names.begin(), names.end(), "clicks_p2026_01"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "clicks_p2026_02"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "clicks_p2026_03"), names.end());
+  int rows = 0;
+  ASSERT_TRUE((*store)->export_clicks(1, 0, kT0 + 365 * kDay, [&](const EnrichedClick& c) {
+    EXPECT_EQ(c.at, kT0 + 70 * kDay);
+    return ++rows > 0;
+  }));
+  EXPECT_EQ(rows, 1);
+
+  // A late click for a dropped month brings its partition back; replaying it stores nothing.
+  std::vector<EnrichedClick> late = {click_at(kT0 + kDay, "01KDW0000000000000000000A4")};
+  ASSERT_TRUE((*store)->write(late));
+  std::vector<EnrichedClick> replay = {click_at(kT0 + kDay, "01KDW0000000000000000000A4")};
+  auto again = (*store)->write(replay);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->duplicates, 1u);
+}
+
+TEST_F(PostgresStoreTest, ABusyLinkDaysDimensionRowsAreFoldedWithoutChangingStats) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  auto store = PostgresClickStore::open(schema_->url());
+  ASSERT_TRUE(store) << store.error().detail;
+  constexpr int kBatches = 40;  // each appends one dimension row for link 1, day kT0
+  for (int i = 0; i < kBatches; ++i) {
+    EnrichedClick click =
+        click_at(kT0 + i * 1000, "01KDW00000000000000000B" + std::to_string(100 + i));
+    click.country = i % 2 == 0 ? "FR" : "DE";
+    std::vector<EnrichedClick> batch = {click};
+    ASSERT_TRUE((*store)->write(batch));
+  }
+  auto rows = schema_->sql("SELECT count(*) FROM " + schema_->name() +
+                           ".rollup_daily_dims WHERE link_id = 1");
+  EXPECT_LT(rows.int64(0, 0), kBatches / 2);  // folded every kCompactAfter rows
+  // Once the day is settled, prune folds what is left into one row.
+  ASSERT_TRUE((*store)->prune(0, kT0 + 3 * kDay));
+  rows = schema_->sql("SELECT count(*) FROM " + schema_->name() +
+                      ".rollup_daily_dims WHERE link_id = 1");
+  EXPECT_EQ(rows.int64(0, 0), 1);
+  StatsQuery q;
+  q.link_ids = {1};
+  q.from = kT0;
+  q.to = kT0 + kDay;
+  auto stats = (*store)->stats(q);
+  ASSERT_TRUE(stats) << stats.error().detail;
+  ASSERT_EQ(stats->countries.size(), 2u);
+  EXPECT_EQ(stats->countries[0].key, "DE");  // ties by value
+  EXPECT_EQ(stats->countries[0].clicks, kBatches / 2);
+  EXPECT_EQ(stats->countries[1].clicks, kBatches / 2);
+  EXPECT_EQ(stats->total, kBatches);
+}
+
+TEST_F(PostgresStoreTest, AReplayWhoseVisitorRowWasPrunedLeavesNoTrace) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  auto store = PostgresClickStore::open(schema_->url());
+  ASSERT_TRUE(store) << store.error().detail;
+  const EnrichedClick first = click_at(kT0 + 1000, "01KDW0000000000000000000C1");
+  const EnrichedClick later = click_at(kT0 + 2000, "01KDW0000000000000000000C2");
+  std::vector<EnrichedClick> batch = {first};
+  ASSERT_TRUE((*store)->write(batch));
+  ASSERT_TRUE((*store)->prune(0, kT0 + 3 * kDay));  // visitor rows of day kT0 go, raw rows stay
+  const auto visitors = [&] {
+    return schema_->sql("SELECT count(*) FROM " + schema_->name() + ".visitors").int64(0, 0);
+  };
+  ASSERT_EQ(visitors(), 0);
+
+  batch = {first};  // the replay claims the visitor row, then gives it back
+  auto replay = (*store)->write(batch);
+  ASSERT_TRUE(replay) << replay.error().detail;
+  EXPECT_EQ(replay->duplicates, 1u);
+  EXPECT_EQ(visitors(), 0);
+
+  batch = {later, first};  // the claim passes to the next stored click, as in SQLite
+  auto mixed = (*store)->write(batch);
+  ASSERT_TRUE(mixed) << mixed.error().detail;
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_TRUE(batch[0].unique);
+  EXPECT_EQ(visitors(), 1);
+  bool stored_unique = false;
+  ASSERT_TRUE((*store)->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick& c) {
+    if (c.id == later.id) stored_unique = c.unique;
+    return true;
+  }));
+  EXPECT_TRUE(stored_unique);
+}
+
+}  // namespace
+}  // namespace shortener::contract
