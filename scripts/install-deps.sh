@@ -16,6 +16,7 @@ BUILD_PACKAGES=(
 TEST_PACKAGES=(
   python3 clang-16 libclang-rt-16-dev clang-format
   wrk nginx-light sqlite3 chromium fonts-noto-color-emoji
+  postgresql-15 postgresql-client-15 redis-server
 )
 
 packages=("${BUILD_PACKAGES[@]}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: set up and run the whole test suite, as CI does:
 #   1. dependencies and data files;
-#   2. optimised build: unit + contract tests (ctest) and black-box e2e tests on the binary;
+#   2. optimised build: unit + contract tests (ctest, SQLite and a throwaway PostgreSQL) and
+#      black-box e2e tests on the binary, on SQLite and again on PostgreSQL; browser tests;
 #   3. the same suites under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   4. a bounded libFuzzer run on URL validation and slug parsing.
 # Environment: SKIP_ASAN=1, SKIP_FUZZ=1 shorten local runs; FUZZ_SECONDS (default 30).
@@ -15,6 +16,14 @@ cd "$ROOT"
 say "web app: install, unit tests, build"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
 
+# A real PostgreSQL 15 on a random loopback port with a throwaway data dir, for the PostgreSQL
+# adapter's contract tests and a second e2e run; stopped (by its pid file) however this exits.
+pg_dir=$(mktemp -d /tmp/shortener-pg.XXXXXX)
+trap '"$ROOT/scripts/pg-test.sh" stop "$pg_dir" >/dev/null 2>&1 || rm -rf "$pg_dir"' EXIT
+say "starting PostgreSQL for the tests"
+SHORTENER_TEST_PG_URL=$("$ROOT/scripts/pg-test.sh" start "$pg_dir")
+export SHORTENER_TEST_PG_URL SHORTENER_REQUIRE_PG=1
+
 run_suites() {
   local dir="$1"
   say "ctest ($dir)"
@@ -26,6 +35,9 @@ run_suites() {
 say "build (RelWithDebInfo)"
 build_dir build -DSHORTENER_TESTS=ON -DSHORTENER_BENCH=ON
 run_suites build
+say "e2e tests against build/shortener on PostgreSQL"
+SHORTENER_E2E_DATABASE_URL="$SHORTENER_TEST_PG_URL" SHORTENER_E2E_REQUIRE=1 \
+  SHORTENER_BIN="$ROOT/build/shortener" python3 -m unittest discover -s tests/e2e -t .
 say "browser end-to-end tests (Chromium) against build/shortener"
 SHORTENER_E2E_REQUIRE=1 SHORTENER_BIN="$ROOT/build/shortener" node web/e2e/dashboard.e2e.mjs
 

@@ -20,8 +20,7 @@
 #include "live/memory/memory_live_feed.h"
 #include "metrics/request_metrics.h"
 #include "queue/memory/memory_click_queue.h"
-#include "storage/sqlite/sqlite_click_store.h"
-#include "storage/sqlite/sqlite_store.h"
+#include "app/stores.h"
 #include "worker/click_buffer.h"
 #include "worker/click_enricher.h"
 #include "worker/click_pipeline.h"
@@ -33,15 +32,6 @@ namespace {
 
 constexpr int kStartupFailure = 1;
 constexpr int kUsageError = 2;
-
-// SQLite is the embedded default; PostgreSQL arrives with production mode.
-Result<std::unique_ptr<SqliteStore>> open_store(const StoreConfig& config) {
-  if (!config.database_url.empty())
-    return fail(Errc::invalid_input,
-                "--database-url (PostgreSQL) is not supported by this build yet; omit it to use "
-                "SQLite in --data-dir");
-  return SqliteStore::open((config.data_dir / "shortener.db").string());
-}
 
 int exit_code_for(const Error& error) {
   return error.code == Errc::invalid_input ? kUsageError : kStartupFailure;
@@ -69,7 +59,8 @@ std::filesystem::path install_root() {
 }
 
 // Data files default to the npm packages that scripts/fetch-data.sh installs.
-EnricherOptions enricher_options(const ServeConfig& config) {
+EnricherOptions enricher_options(const EnrichConfig& config,
+                                 const std::filesystem::path& data_dir) {
   std::filesystem::path root = config.data_files;
   if (root.empty()) root = install_root() / "third_party" / "npm" / "node_modules";
   auto country = root / "@ip-location-db" / "geo-whois-asn-country-mmdb";
@@ -80,7 +71,7 @@ EnricherOptions enricher_options(const ServeConfig& config) {
                           ? (root / "crawler-user-agents" / "crawler-user-agents.json").string()
                           : config.crawler_list,
       .geoip_dbs = config.geoip_dbs,
-      .salt_file = config.store.data_dir / "visitor-salts",
+      .salt_file = data_dir / "visitor-salts",
       .keep_ip_prefix = config.keep_ip_prefix,
   };
   if (options.geoip_dbs.empty())
@@ -161,17 +152,12 @@ int serve(ServeConfig config) {
     std::cerr << "shortener: --redis-url (production mode) is not supported by this build yet\n";
     return kUsageError;
   }
-  auto store = open_store(config.store);
-  if (!store) {
-    std::cerr << "shortener: " << store.error().detail << "\n";
-    return exit_code_for(store.error());
+  auto stores = open_stores(config.store, std::max(2, config.threads), !config.no_migrate);
+  if (!stores) {
+    std::cerr << "shortener: " << stores.error().detail << "\n";
+    return exit_code_for(stores.error());
   }
-  auto click_store = (*store)->open_click_store(std::max(2, config.threads));
-  if (!click_store) {
-    std::cerr << "shortener: " << click_store.error().detail << "\n";
-    return kStartupFailure;
-  }
-  auto enricher = ClickEnricher::load(enricher_options(config));
+  auto enricher = ClickEnricher::load(enricher_options(config.enrich, config.store.data_dir));
   if (!enricher) {
     std::cerr << "shortener: click enrichment data: " << enricher.error().detail
               << " (run scripts/fetch-data.sh, or set --data-files)\n";
@@ -207,7 +193,7 @@ int serve(ServeConfig config) {
       .shards = static_cast<std::size_t>(4 * config.threads)});
   MemoryRateLimiter limiter(config.anon_rate_limit);
   SystemClock clock;
-  LinkService links(**store, **store, cache, limiter, clock,
+  LinkService links(*stores->links, *stores->accounts, cache, limiter, clock,
                     LinkServiceOptions{.slug_length = config.slug_length,
                                        .allow_anonymous = !config.no_anonymous,
                                        .url_policy = std::move(*policy)});
@@ -222,14 +208,14 @@ int serve(ServeConfig config) {
   MemoryLiveFeed live;
   replay_spool(config.store.data_dir, queue);
   ClickShipper shipper(buffer, queue);
-  ClickWorkers workers(queue, **enricher, **click_store, live,
+  ClickWorkers workers(queue, **enricher, *stores->clicks, live,
                        ClickWorkerOptions{.threads = config.worker_threads});
   shipper.start();
   workers.start();
   PeriodicTask maintenance(std::chrono::seconds(30), [&] {
     TimeUs now = clock.now_us();
     constexpr TimeUs kDayUs = 86'400'000'000LL;
-    if (auto pruned = (*click_store)->prune(now - config.raw_retention_days * kDayUs,
+    if (auto pruned = stores->clicks->prune(now - config.enrich.raw_retention_days * kDayUs,
                                             now - 2 * kDayUs);
         !pruned)
       spdlog::warn("click retention: {}", pruned.error().detail);
@@ -247,12 +233,12 @@ int serve(ServeConfig config) {
   http::Router router(http::RouteContext{
       .links = links,
       .clicks = buffer,
-      .stats = **click_store,
+      .stats = *stores->stats,
       .live = live,
       .clock = clock,
       .public_url = public_url,
       .trusted_proxies = config.trust_proxy,
-      .ready = [&store] { return (*store)->ping(); },
+      .ready = [&stores] { return stores->links->ping(); },
       .metrics =
           [&] {
             return render_metrics(requests, cache, buffer, shipper, queue, workers, live,
@@ -293,13 +279,14 @@ int serve(ServeConfig config) {
 }
 
 int create_key(const KeysCreateConfig& config) {
-  auto store = open_store(config.store);
-  if (!store) {
-    std::cerr << "shortener: " << store.error().detail << "\n";
-    return exit_code_for(store.error());
+  auto stores = open_stores(config.store, 1, true);  // like SQLite, migrates a fresh database
+  if (!stores) {
+    std::cerr << "shortener: " << stores.error().detail << "\n";
+    return exit_code_for(stores.error());
   }
   std::string key = generate_api_key();
-  auto account = (*store)->create_account(config.admin, sha256_hex(key), SystemClock{}.now_us());
+  auto account =
+      stores->accounts->create_account(config.admin, sha256_hex(key), SystemClock{}.now_us());
   if (!account) {
     std::cerr << "shortener: " << account.error().detail << "\n";
     return kStartupFailure;
@@ -307,6 +294,18 @@ int create_key(const KeysCreateConfig& config) {
   std::cout << "created " << (config.admin ? "admin " : "") << "account " << account->id
             << "; its API key (shown once):\n"
             << key << std::endl;
+  return 0;
+}
+
+int run_migrate(const MigrateConfig& config) {
+  auto version = migrate_store(config.store);
+  if (!version) {
+    std::cerr << "shortener: migrate: " << version.error().detail << "\n";
+    return exit_code_for(version.error());
+  }
+  std::cout << "schema up to date"
+            << (*version > 0 ? " (version " + std::to_string(*version) + ")" : std::string())
+            << std::endl;
   return 0;
 }
 
@@ -320,7 +319,11 @@ int main(int argc, char** argv) {
   try {
     if (auto* code = std::get_if<int>(&command)) return *code;
     if (auto* serve_config = std::get_if<ServeConfig>(&command)) return serve(*serve_config);
-    return create_key(std::get<KeysCreateConfig>(command));
+    if (auto* keys = std::get_if<KeysCreateConfig>(&command)) return create_key(*keys);
+    if (auto* migrate = std::get_if<MigrateConfig>(&command)) return run_migrate(*migrate);
+    std::cerr << "shortener: `worker` needs the Redis click queue, which this build does not "
+                 "include yet; `serve` runs the click workers in-process\n";
+    return kUsageError;
   } catch (const std::exception& e) {
     std::cerr << "shortener: " << e.what() << "\n";
     return kStartupFailure;

@@ -34,6 +34,26 @@ void add_store_options(CLI::App& app, StoreConfig& store) {
   option(app, "--data-dir", store.data_dir, "Directory for the SQLite database and local state");
   option(app, "--database-url", store.database_url,
          "postgres://... to use PostgreSQL instead of SQLite");
+  option(app, "--pool-size", store.pool_size, "PostgreSQL connections")
+      ->check(CLI::Range(1, 256));
+}
+
+void add_enrich_options(CLI::App& app, EnrichConfig& c) {
+  option(app, "--data-files", c.data_files,
+         "Directory holding the npm data packages (default: third_party/npm/node_modules "
+         "next to the binary's parent directory)");
+  app.add_option("--geoip-db", c.geoip_dbs,
+                 "MMDB geolocation database; repeat for separate IPv4/IPv6 files "
+                 "(default: the bundled country database)")
+      ->envname("SHORTENER_GEOIP_DB")
+      ->delimiter(',');
+  option(app, "--uap-regexes", c.uap_regexes, "uap-core regexes.yaml for User-Agent parsing");
+  option(app, "--crawler-list", c.crawler_list, "crawler-user-agents.json bot patterns");
+  option(app, "--raw-retention-days", c.raw_retention_days,
+         "Days raw clicks are kept (rollups are kept forever)")
+      ->check(CLI::Range(1, 36500));
+  flag(app, "--keep-ip-prefix", c.keep_ip_prefix,
+       "Store the /24 (IPv4) or /48 (IPv6) of click addresses (default: no address at all)");
 }
 
 void add_serve_options(CLI::App& app, ServeConfig& c) {
@@ -70,28 +90,18 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
       ->check(CLI::Range(std::size_t{16}, std::size_t{100'000'000}));
   option(app, "--cache-mb", c.cache_mb, "L1 link cache capacity (MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
-  option(app, "--data-files", c.data_files,
-         "Directory holding the npm data packages (default: third_party/npm/node_modules "
-         "next to the binary's parent directory)");
-  app.add_option("--geoip-db", c.geoip_dbs,
-                 "MMDB geolocation database; repeat for separate IPv4/IPv6 files "
-                 "(default: the bundled country database)")
-      ->envname("SHORTENER_GEOIP_DB")
-      ->delimiter(',');
-  option(app, "--uap-regexes", c.uap_regexes, "uap-core regexes.yaml for User-Agent parsing");
-  option(app, "--crawler-list", c.crawler_list, "crawler-user-agents.json bot patterns");
-  option(app, "--worker-threads", c.worker_threads, "Click enrichment threads")
+  add_enrich_options(app, c.enrich);
+  option(app, "--worker-threads", c.worker_threads, "Click enrichment threads (embedded mode, or "
+         "with --with-worker)")
       ->check(CLI::Range(1, 64));
   option(app, "--click-buffer", c.click_buffer,
          "Clicks buffered between redirects and the queue (beyond: dropped, counted)")
       ->check(CLI::Range(std::size_t{1024}, std::size_t{16'000'000}));
-  option(app, "--raw-retention-days", c.raw_retention_days,
-         "Days raw clicks are kept (rollups are kept forever)")
-      ->check(CLI::Range(1, 36500));
+  flag(app, "--with-worker", c.with_worker,
+       "Production mode: also run click workers in this process");
+  flag(app, "--no-migrate", c.no_migrate, "Production mode: do not apply schema migrations");
   option(app, "--web-dir", c.web_dir,
          "Built web app to serve (default: web/dist of the source tree the binary was built in)");
-  flag(app, "--keep-ip-prefix", c.keep_ip_prefix,
-       "Store the /24 (IPv4) or /48 (IPv6) of click addresses (default: no address at all)");
   option(app, "--log-level", c.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 }
@@ -118,21 +128,29 @@ std::optional<std::string> validate_store(const StoreConfig& store) {
   return check_data_dir(store.data_dir);
 }
 
-std::optional<std::string> validate_serve(ServeConfig& c) {
-  auto colon = c.listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return "--listen must be HOST:PORT";
-  std::string host = c.listen.substr(0, colon);
+// "HOST:PORT" (IPv6 in brackets) -> host and port; an error sentence otherwise.
+std::optional<std::string> parse_listen(const std::string& flag, const std::string& text,
+                                        std::string& host_out, std::uint16_t& port_out) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return flag + " must be HOST:PORT";
+  std::string host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  auto port_text = std::string_view(c.listen).substr(colon + 1);
+  auto port_text = std::string_view(text).substr(colon + 1);
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535)
-    return "--listen port must be a number from 0 to 65535";
+    return flag + " port must be a number from 0 to 65535";
   if (!IpAddress::parse(host) && host != "localhost")
-    return "--listen host must be an IP address or localhost";
-  c.listen_host = host == "localhost" ? "127.0.0.1" : host;
-  c.listen_port = static_cast<std::uint16_t>(port);
+    return flag + " host must be an IP address or localhost";
+  host_out = host == "localhost" ? "127.0.0.1" : host;
+  port_out = static_cast<std::uint16_t>(port);
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_serve(ServeConfig& c) {
+  if (auto problem = parse_listen("--listen", c.listen, c.listen_host, c.listen_port))
+    return problem;
   if (!c.public_url.empty()) {
     auto public_host = host_of(c.public_url);
     if (!public_host) return "--public-url: " + public_host.error().detail;
@@ -145,6 +163,15 @@ std::optional<std::string> validate_serve(ServeConfig& c) {
   if (c.admin_key && c.admin_key->size() < 16) return "--admin-key must be at least 16 characters";
   if (!c.redis_url.empty() && !c.redis_url.starts_with("redis://"))
     return "--redis-url must start with redis://";
+  return validate_store(c.store);
+}
+
+std::optional<std::string> validate_worker(WorkerConfig& c) {
+  if (c.store.database_url.empty()) return "worker needs --database-url (PostgreSQL)";
+  if (!c.redis_url.starts_with("redis://")) return "worker needs --redis-url redis://HOST:PORT";
+  if (auto problem =
+          parse_listen("--metrics-listen", c.metrics_listen, c.metrics_host, c.metrics_port))
+    return problem;
   return validate_store(c.store);
 }
 
@@ -166,6 +193,24 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   ServeConfig serve;
   auto* serve_cmd = app.add_subcommand("serve", "Serve redirects, the API and the dashboard");
   add_serve_options(*serve_cmd, serve);
+
+  WorkerConfig worker;
+  auto* worker_cmd = app.add_subcommand(
+      "worker", "Production mode: consume clicks from Redis, enrich, store in PostgreSQL");
+  add_store_options(*worker_cmd, worker.store);
+  add_enrich_options(*worker_cmd, worker.enrich);
+  option(*worker_cmd, "--redis-url", worker.redis_url, "redis://HOST:PORT of the click queue");
+  option(*worker_cmd, "--concurrency", worker.concurrency, "Consumer threads")
+      ->check(CLI::Range(1, 64));
+  option(*worker_cmd, "--metrics-listen", worker.metrics_listen,
+         "HOST:PORT serving /metrics, /healthz and /readyz");
+  option(*worker_cmd, "--log-level", worker.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+
+  MigrateConfig migrate;
+  auto* migrate_cmd =
+      app.add_subcommand("migrate", "Apply schema migrations (safe to run twice or concurrently)");
+  add_store_options(*migrate_cmd, migrate.store);
 
   KeysCreateConfig keys;
   auto* keys_cmd = app.add_subcommand("keys", "Manage API keys")->require_subcommand(1);
@@ -189,6 +234,12 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   if (serve_cmd->parsed()) {
     problem = validate_serve(serve);
     if (!problem) return serve;
+  } else if (worker_cmd->parsed()) {
+    problem = validate_worker(worker);
+    if (!problem) return worker;
+  } else if (migrate_cmd->parsed()) {
+    problem = validate_store(migrate.store);
+    if (!problem) return migrate;
   } else {
     problem = validate_store(keys.store);
     if (!problem) return keys;

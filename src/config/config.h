@@ -19,6 +19,18 @@ namespace shortener {
 struct StoreConfig {
   std::filesystem::path data_dir = "./data";
   std::string database_url;  // empty: SQLite at data_dir/shortener.db
+  int pool_size = 8;         // PostgreSQL connections
+};
+
+// Click enrichment and analytics retention: shared by `serve` (in-process workers) and
+// `worker`.
+struct EnrichConfig {
+  std::string data_files;  // root of the npm data packages; empty: next to the binary
+  std::vector<std::string> geoip_dbs;  // empty: the country database from data_files
+  std::string uap_regexes;             // empty: uap-core's regexes.yaml from data_files
+  std::string crawler_list;            // empty: crawler-user-agents.json from data_files
+  int raw_retention_days = 90;
+  bool keep_ip_prefix = false;
 };
 
 struct ServeConfig {
@@ -45,16 +57,30 @@ struct ServeConfig {
   std::size_t cache_entries = 1'000'000;
   std::size_t cache_mb = 256;
   std::string log_level = "info";
-  // Click tracking (embedded pipeline).
-  std::string data_files;  // root of the npm data packages; empty: next to the binary
-  std::vector<std::string> geoip_dbs;  // empty: the country database from data_files
-  std::string uap_regexes;             // empty: uap-core's regexes.yaml from data_files
-  std::string crawler_list;            // empty: crawler-user-agents.json from data_files
+  // Click tracking.
+  EnrichConfig enrich;
   int worker_threads = 2;
+  bool with_worker = false;  // production mode: also run click workers in this process
+  bool no_migrate = false;   // production mode: do not apply schema migrations at start
   std::size_t click_buffer = 65536;
-  int raw_retention_days = 90;
-  bool keep_ip_prefix = false;
   std::string web_dir;  // built web app; empty: web/dist next to the binary's parent directory
+};
+
+// `shortener worker`: click consumers for production mode (Redis Streams -> PostgreSQL).
+struct WorkerConfig {
+  StoreConfig store;
+  std::string redis_url;
+  EnrichConfig enrich;
+  int concurrency = 2;
+  std::string metrics_listen = "0.0.0.0:9091";
+  std::string metrics_host;  // split from metrics_listen by validation
+  std::uint16_t metrics_port = 9091;
+  std::string log_level = "info";
+};
+
+// `shortener migrate`: apply schema migrations and exit.
+struct MigrateConfig {
+  StoreConfig store;
 };
 
 struct KeysCreateConfig {
@@ -64,7 +90,8 @@ struct KeysCreateConfig {
 
 // The outcome of parsing argv: a command to run, or an exit code (help printed: 0; usage or
 // configuration error printed as one line: 2).
-using CommandLine = std::variant<ServeConfig, KeysCreateConfig, int>;
+using CommandLine =
+    std::variant<ServeConfig, KeysCreateConfig, WorkerConfig, MigrateConfig, int>;
 
 CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,
                                std::ostream& err);

@@ -97,6 +97,29 @@ def run_cli(args: list[str], env: dict[str, str] | None = None,
     return CliResult(args, proc.returncode, proc.stdout, proc.stderr)
 
 
+# Backend under test. SHORTENER_E2E_DATABASE_URL=postgres://... runs every instance on
+# PostgreSQL instead of SQLite: each data dir gets its own schema (created on first use), so
+# instances stay isolated and a restart on the same data dir finds its links again.
+DATABASE_URL = os.environ.get("SHORTENER_E2E_DATABASE_URL", "")
+BACKEND = "postgres" if DATABASE_URL else "sqlite"
+_schemas: dict[str, str] = {}
+
+
+def database_args(data_dir: str) -> list[str]:
+    """`--database-url` for `data_dir` on PostgreSQL runs; nothing on SQLite runs."""
+    if not DATABASE_URL:
+        return []
+    key = os.path.realpath(data_dir)
+    if key not in _schemas:
+        schema = "e2e_" + secrets.token_hex(6)
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", DATABASE_URL, "-c",
+                        f"CREATE SCHEMA {schema}"], check=True, timeout=30,
+                       stdout=subprocess.DEVNULL)
+        sep = "&" if "?" in DATABASE_URL else "?"
+        _schemas[key] = f"{DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
+    return ["--database-url", _schemas[key]]
+
+
 def child_env(extra: dict[str, str] | None) -> dict[str, str]:
     """The test runner's environment without any SHORTENER_* variable (they would change the
     binary's configuration behind the test's back), plus `extra`."""
@@ -107,7 +130,8 @@ def child_env(extra: dict[str, str] | None) -> dict[str, str]:
 
 def create_key(data_dir: str, admin: bool = False) -> str:
     """`shortener keys create [--admin] --data-dir DIR`; returns the key (last stdout line)."""
-    args = ["keys", "create"] + (["--admin"] if admin else []) + ["--data-dir", data_dir]
+    args = (["keys", "create"] + (["--admin"] if admin else []) + ["--data-dir", data_dir] +
+            database_args(data_dir))
     result = run_cli(args)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     if result.returncode != 0 or not lines:
@@ -366,6 +390,7 @@ class Instance:
         args = ["serve", "--listen", self.listen]
         if self.pass_data_dir:
             args += ["--data-dir", self.data_dir]
+        args += database_args(self.data_dir)
         if self.admin_key:
             args += ["--admin-key", self.admin_key]
         if self.trust_proxy:

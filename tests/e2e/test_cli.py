@@ -4,6 +4,8 @@ the first-start admin key, environment variables (flags win) and the default pub
 import os
 import unittest
 
+import harness
+
 from harness import (
     Instance, create_key, make_temp_dir, new_admin_key, remove_temp_dir,
     require_binary, run_cli, unique,
@@ -177,6 +179,7 @@ class EnvironmentTest(TempDirTestCase):
         self.assertEqual(link.status, 201, link.describe())
         self.assertEqual(link.json()["short_url"], f"https://flag.example/{link.json()['slug']}")
 
+    @unittest.skipIf(harness.BACKEND != "sqlite", "the data dir holds the database on SQLite only")
     def test_admin_key_and_data_dir_from_environment(self) -> None:
         admin = new_admin_key()
         env = {"SHORTENER_ADMIN_KEY": admin, "SHORTENER_DATA_DIR": self.tmp}

@@ -17,6 +17,8 @@ import threading
 import time
 import unittest
 
+import harness
+
 from analytics import Burst, await_total, csv_rows, metrics
 from harness import (
     STOP_TIMEOUT, Instance, create_key, make_temp_dir, new_admin_key, remove_temp_dir,
@@ -147,6 +149,7 @@ class LockedDatabase:
         self.db.close()
 
 
+@unittest.skipIf(harness.BACKEND != "sqlite", "holds the SQLite write lock of the data dir")
 class LockedDatabaseShutdownTest(DurabilityCase):
     def test_sigterm_while_the_database_is_locked_spools_everything(self) -> None:
         server = self.start()
@@ -175,6 +178,7 @@ class LockedDatabaseShutdownTest(DurabilityCase):
             f"restart: {stored} of {1 + BURST}")
 
 
+@unittest.skipIf(harness.BACKEND != "sqlite", "makes its spool by locking the SQLite file")
 class SpoolReplayTest(DurabilityCase):
     def test_a_spool_replayed_twice_counts_once(self) -> None:
         server = self.start()
