@@ -16,13 +16,21 @@ cd "$ROOT"
 say "web app: install, unit tests, build"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm test && npm run build)
 
-# A real PostgreSQL 15 on a random loopback port with a throwaway data dir, for the PostgreSQL
-# adapter's contract tests and a second e2e run; stopped (by its pid file) however this exits.
+# A real PostgreSQL 15 and Redis 7 (appendonly) on random loopback ports with throwaway data
+# dirs, for the production adapters' contract tests and a second e2e run; stopped (by their own
+# pid files) however this exits.
 pg_dir=$(mktemp -d /tmp/shortener-pg.XXXXXX)
-trap '"$ROOT/scripts/pg-test.sh" stop "$pg_dir" >/dev/null 2>&1 || rm -rf "$pg_dir"' EXIT
-say "starting PostgreSQL for the tests"
+redis_dir=$(mktemp -d /tmp/shortener-redis.XXXXXX)
+stop_services() {
+  "$ROOT/scripts/pg-test.sh" stop "$pg_dir" >/dev/null 2>&1 || rm -rf "$pg_dir"
+  "$ROOT/scripts/redis-test.sh" stop "$redis_dir" >/dev/null 2>&1 || rm -rf "$redis_dir"
+}
+trap stop_services EXIT
+say "starting PostgreSQL and Redis for the tests"
 SHORTENER_TEST_PG_URL=$("$ROOT/scripts/pg-test.sh" start "$pg_dir")
+SHORTENER_TEST_REDIS_URL=$("$ROOT/scripts/redis-test.sh" start "$redis_dir")
 export SHORTENER_TEST_PG_URL SHORTENER_REQUIRE_PG=1
+export SHORTENER_TEST_REDIS_URL SHORTENER_REQUIRE_REDIS=1
 
 run_suites() {
   local dir="$1"

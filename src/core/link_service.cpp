@@ -81,18 +81,26 @@ Result<Link> LinkService::create(const CreateLink& request, const Caller& caller
     auto created = links_.create_link(link);
     if (!created && created.error().code == Errc::conflict)
       return fail(Errc::conflict, "slug '" + link.slug + "' is already taken");
-    if (created) cache_.invalidate(created->slug);  // drop a cached negative entry
+    if (created) warm_cache(*created);
     return created;
   }
   for (int attempt = 0; attempt < kRandomSlugAttempts; ++attempt) {
     link.slug = random_slug(options_.slug_length);
     auto created = links_.create_link(link);
     if (created || created.error().code != Errc::conflict) {
-      if (created) cache_.invalidate(created->slug);
+      if (created) warm_cache(*created);
       return created;
     }
   }
   return fail(Errc::unavailable, "could not find a free random slug; retry");
+}
+
+// A new link replaces any cached negative entry and is cached right away (with Redis: the
+// seed's 24 h key is written at creation), so its first redirect is a cache hit.
+void LinkService::warm_cache(const Link& link) {
+  cache_.invalidate(link.slug);
+  auto lookup = cache_.get(link.slug);
+  if (lookup.outcome == LinkCache::Outcome::miss) cache_.put(to_cached(link), lookup.ticket);
 }
 
 Result<Link> LinkService::owned_link(std::string_view slug, const Caller& caller) {
@@ -191,7 +199,7 @@ Resolution LinkService::classify(CachedLinkPtr link) const {
 }
 
 std::optional<Resolution> LinkService::resolve_cached(std::string_view slug) {
-  auto cached = cache_.get(slug);
+  auto cached = cache_.peek(slug);
   switch (cached.outcome) {
     case LinkCache::Outcome::hit:
       return classify(std::move(cached.link));

@@ -84,6 +84,7 @@ class LinkService {
   Result<Link> owned_link(std::string_view slug, const Caller& caller);
   Result<void> check_expiry(std::optional<TimeUs> expires_at) const;
   static CachedLinkPtr to_cached(const Link& link);
+  void warm_cache(const Link& link);
   Resolution classify(CachedLinkPtr link) const;
 
   LinkStore& links_;

@@ -83,6 +83,9 @@ class LinkCache {
   };
   virtual ~LinkCache() = default;
   virtual Lookup get(std::string_view slug) = 0;
+  // get() without any I/O: what the process itself holds (the L1). The redirect's fast path on
+  // an I/O thread uses it; a miss goes to the blocking pool, which may ask Redis.
+  virtual Lookup peek(std::string_view slug) { return get(slug); }
   virtual void put(CachedLinkPtr link, std::uint64_t ticket) = 0;
   virtual void put_negative(std::string_view slug, std::uint64_t ticket) = 0;
   virtual void invalidate(std::string_view slug) = 0;

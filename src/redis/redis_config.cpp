@@ -37,8 +37,8 @@ std::optional<std::string> percent_decode(std::string_view text) {
 
 Result<RedisConfig> parse_redis_url(std::string_view url) {
   auto invalid = [&](std::string_view why) {
-    return fail(Errc::invalid_input,
-                "invalid Redis URL (" + std::string(why) + "): expected redis://[:password@]host[:port][/db]");
+    return fail(Errc::invalid_input, "invalid Redis URL (" + std::string(why) +
+                                         "): expected redis://[:password@]host[:port][/db]");
   };
   constexpr std::string_view kScheme = "redis://";
   if (!url.starts_with(kScheme)) return invalid("scheme");
@@ -48,8 +48,8 @@ Result<RedisConfig> parse_redis_url(std::string_view url) {
     std::string_view userinfo = rest.substr(0, at);
     rest = rest.substr(at + 1);
     auto colon = userinfo.find(':');
-    auto password = percent_decode(colon == std::string_view::npos ? userinfo
-                                                                    : userinfo.substr(colon + 1));
+    auto password =
+        percent_decode(colon == std::string_view::npos ? userinfo : userinfo.substr(colon + 1));
     if (!password) return invalid("password encoding");
     config.password = std::move(*password);
   }

@@ -54,11 +54,13 @@ struct ReplyDeleter {
 RedisConnection::RedisConnection(redisContext* context, std::chrono::milliseconds timeout)
     : context_(context), command_timeout_(timeout), socket_timeout_(0) {}
 
-RedisConnection::~RedisConnection() { redisFree(context_); }
+RedisConnection::~RedisConnection() {
+  redisFree(context_);
+}
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::open(const RedisConfig& config) {
-  redisContext* context = redisConnectWithTimeout(config.host.c_str(), config.port,
-                                                  to_timeval(config.connect_timeout));
+  redisContext* context =
+      redisConnectWithTimeout(config.host.c_str(), config.port, to_timeval(config.connect_timeout));
   if (context == nullptr) return fail(Errc::unavailable, "redis: out of memory");
   if (context->err != 0) {
     std::string why = context->errstr;
@@ -123,7 +125,9 @@ Result<std::optional<RedisValue>> RedisConnection::buffered_reply() {
   return std::optional<RedisValue>(convert(*static_cast<redisReply*>(raw)));
 }
 
-int RedisConnection::fd() const { return context_->fd; }
+int RedisConnection::fd() const {
+  return context_->fd;
+}
 
 Result<void> RedisConnection::append(const RedisArgs& args) {
   // hiredis wants parallel arrays; a small vector per command is cheap next to a round trip.
@@ -150,8 +154,7 @@ Result<void> RedisConnection::flush() {
 
 Result<RedisValue> RedisConnection::read_reply() {
   void* raw = nullptr;
-  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr)
-    return transport_error("read");
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) return transport_error("read");
   std::unique_ptr<void, ReplyDeleter> reply(raw);
   return convert(*static_cast<redisReply*>(raw));
 }

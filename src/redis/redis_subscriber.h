@@ -43,7 +43,9 @@ class RedisSubscriber {
   void stop();  // idempotent; joins the thread
 
   bool subscribed() const { return subscribed_.load(); }
-  std::uint64_t subscriptions() const { return subscriptions_.load(); }  // successful (re)subscribes
+  std::uint64_t subscriptions() const {
+    return subscriptions_.load();
+  }  // successful (re)subscribes
 
  private:
   void run();

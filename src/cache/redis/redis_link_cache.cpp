@@ -35,7 +35,9 @@ std::string encode_cached_link(const CachedLink& link) {
   return std::move(out.bytes());
 }
 
-std::string encode_negative_link() { return std::string(1, static_cast<char>(kNegative)); }
+std::string encode_negative_link() {
+  return std::string(1, static_cast<char>(kNegative));
+}
 
 std::optional<CachedLinkPtr> decode_cached_link(std::string_view slug, std::string_view value) {
   ByteReader in(value);
@@ -120,7 +122,8 @@ Result<void> RedisLinkCache::remove(std::string_view slug) {
   auto replies = client_.pipeline(commands);
   if (!replies) return std::unexpected(replies.error());
   const RedisValue& exec = replies->back();
-  if (!exec.is_array()) return fail(Errc::internal, "redis: invalidation transaction failed: " + exec.str);
+  if (!exec.is_array())
+    return fail(Errc::internal, "redis: invalidation transaction failed: " + exec.str);
   return {};
 }
 
@@ -146,8 +149,7 @@ void RedisLinkCache::invalidate(std::string_view slug) {
 }
 
 RedisLinkCacheCounters RedisLinkCache::counters() const {
-  return {hits_.load(), negative_hits_.load(), misses_.load(), errors_.load(),
-          stale_puts_.load()};
+  return {hits_.load(), negative_hits_.load(), misses_.load(), errors_.load(), stale_puts_.load()};
 }
 
 }  // namespace shortener

@@ -36,8 +36,8 @@ struct RedisLookup {
 
 struct RedisLinkCacheCounters {
   std::uint64_t hits = 0, negative_hits = 0, misses = 0;
-  std::uint64_t errors = 0;        // Redis unavailable or a malformed value
-  std::uint64_t stale_puts = 0;    // puts refused because an invalidation overtook them
+  std::uint64_t errors = 0;      // Redis unavailable or a malformed value
+  std::uint64_t stale_puts = 0;  // puts refused because an invalidation overtook them
 };
 
 class RedisLinkCache final : public LinkCache {

@@ -10,7 +10,9 @@ constexpr int kEpochShift = 40;
 constexpr std::uint64_t kEpochMask = 0xff;
 constexpr int kVersionShift = 48;
 
-void bump(std::atomic<std::uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+void bump(std::atomic<std::uint64_t>& counter) {
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
 }  // namespace
 
 TieredLinkCache::TieredLinkCache(L1Factory make_l1, RedisLinkCache& l2,
@@ -26,7 +28,9 @@ TieredLinkCache::TieredLinkCache(L1Factory make_l1, RedisLinkCache& l2,
   l1_.store(owner_.get(), std::memory_order_release);
 }
 
-TieredLinkCache::~TieredLinkCache() { stop(); }
+TieredLinkCache::~TieredLinkCache() {
+  stop();
+}
 
 void TieredLinkCache::start() {
   subscriber_.start();
@@ -55,26 +59,17 @@ std::uint64_t TieredLinkCache::pack(std::uint64_t l1_ticket, std::uint64_t epoch
 LinkCache::Lookup TieredLinkCache::peek(std::string_view slug) {
   std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   Lookup local = l1_.load(std::memory_order_acquire)->get(slug);
-  if (local.outcome == Outcome::hit) bump(l1_hits_);
-  if (local.outcome == Outcome::negative) bump(l1_negative_hits_);
   if (local.outcome == Outcome::miss) local.ticket = pack(local.ticket, epoch, std::nullopt);
   return local;
 }
 
 LinkCache::Lookup TieredLinkCache::get(std::string_view slug) {
-  // Epoch before L1 (acquire, paired with flush_l1's release): a ticket never names an older
-  // epoch than the L1 it came from, so put() can tell a replaced L1's ticket apart.
+  // Epoch before L1 (acquire; flush_l1 stores the new L1 before bumping the epoch): a ticket
+  // whose epoch is still current when put() runs came from the current L1.
   std::uint64_t epoch = epoch_.load(std::memory_order_acquire);
   LinkCache* l1 = l1_.load(std::memory_order_acquire);
   Lookup local = l1->get(slug);
-  if (local.outcome == Outcome::hit) {
-    bump(l1_hits_);
-    return local;
-  }
-  if (local.outcome == Outcome::negative) {
-    bump(l1_negative_hits_);
-    return local;
-  }
+  if (local.outcome != Outcome::miss) return local;
   auto remote = l2_.fetch(slug);
   if (!remote) {
     bump(l2_errors_);
@@ -170,8 +165,8 @@ TieredLinkCacheCounters TieredLinkCache::counters() const {
     std::lock_guard lock(pending_mutex_);
     pending = pending_.size();
   }
-  return {l1_hits_.load(),   l1_negative_hits_.load(), l2_hits_.load(), l2_negative_hits_.load(),
-          misses_.load(),    l2_errors_.load(),        received_.load(), pending,
+  return {l2_hits_.load(),   l2_negative_hits_.load(), misses_.load(),
+          l2_errors_.load(), received_.load(),         pending,
           flushes_.load()};
 }
 

@@ -12,7 +12,8 @@
 // (re)subscription the whole L1 is replaced by an empty one (a fresh L1 from the factory): a
 // reconnect costs a cold L1, never a stale redirect. Readers load the L1 pointer without a lock;
 // a replaced L1 stays alive for `retired_grace` so a reader still inside it is safe (an L1 call
-// takes microseconds; the grace is a minute).
+// takes microseconds; the grace is seconds). Memory stays bounded even if Redis flaps: only the
+// first retired L1 is full, the later ones hold what was cached between two reconnects.
 //
 // The 64-bit ticket packs: bits 0-38 the L1 ticket, bit 39 "L2 version known", bits 40-47 the
 // L1 epoch (which L1 the ticket belongs to), bits 48-63 the L2 version.
@@ -36,18 +37,19 @@ namespace shortener {
 
 struct TieredLinkCacheOptions {
   std::chrono::milliseconds retry_interval{250};  // failed invalidations are retried this often
-  std::chrono::seconds retired_grace{60};         // see the comment above
+  std::chrono::seconds retired_grace{10};         // see the comment above
   std::chrono::milliseconds ping_interval{1000};  // subscriber liveness check
 };
 
+// L1 hits are not counted here (a shared counter on every redirect would bounce a cache line
+// between cores): the L1's own per-shard counters have them, through visit_l1().
 struct TieredLinkCacheCounters {
-  std::uint64_t l1_hits = 0, l1_negative_hits = 0;
   std::uint64_t l2_hits = 0, l2_negative_hits = 0;
-  std::uint64_t misses = 0;                    // both levels missed: the caller reads the store
-  std::uint64_t l2_errors = 0;                 // Redis calls that failed (lookups, puts, removes)
-  std::uint64_t invalidations_received = 0;    // messages from any replica (this one included)
-  std::uint64_t invalidations_pending = 0;     // waiting for Redis to come back
-  std::uint64_t l1_flushes = 0;                // L1 replaced after a (re)subscription
+  std::uint64_t misses = 0;                  // both levels missed: the caller reads the store
+  std::uint64_t l2_errors = 0;               // Redis calls that failed (lookups, puts, removes)
+  std::uint64_t invalidations_received = 0;  // messages from any replica (this one included)
+  std::uint64_t invalidations_pending = 0;   // waiting for Redis to come back
+  std::uint64_t l1_flushes = 0;              // L1 replaced after a (re)subscription
 };
 
 class TieredLinkCache final : public LinkCache {
@@ -70,7 +72,7 @@ class TieredLinkCache final : public LinkCache {
 
   // L1 only, never I/O: for the event loop's fast path (a miss there goes to the blocking pool,
   // which calls get()).
-  Lookup peek(std::string_view slug);
+  Lookup peek(std::string_view slug) override;
 
   bool subscribed() const { return subscriber_.subscribed(); }
   TieredLinkCacheCounters counters() const;
@@ -102,8 +104,8 @@ class TieredLinkCache final : public LinkCache {
   std::condition_variable stop_requested_;
   bool stopping_ = false;
   std::thread maintenance_;
-  std::atomic<std::uint64_t> l1_hits_{0}, l1_negative_hits_{0}, l2_hits_{0},
-      l2_negative_hits_{0}, misses_{0}, l2_errors_{0}, received_{0}, flushes_{0};
+  std::atomic<std::uint64_t> l2_hits_{0}, l2_negative_hits_{0}, misses_{0}, l2_errors_{0},
+      received_{0}, flushes_{0};
   RedisSubscriber subscriber_;  // last: its thread calls into everything above
 };
 

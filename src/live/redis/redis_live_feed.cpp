@@ -16,9 +16,9 @@ void write_click(ByteWriter& out, const EnrichedClick& c) {
   out.i64(c.account_id);
   out.str(c.slug);
   out.i64(c.at);
-  for (const std::string* s : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
-                               &c.browser, &c.browser_version, &c.os, &c.bot_reason,
-                               &c.utm_source, &c.destination})
+  for (const std::string* s :
+       {&c.country, &c.region, &c.city, &c.referrer, &c.device, &c.browser, &c.browser_version,
+        &c.os, &c.bot_reason, &c.utm_source, &c.destination})
     out.str(*s);
   out.u8((c.bot ? kBot : 0) | (c.unique ? kUnique : 0));
 }
@@ -31,8 +31,7 @@ EnrichedClick read_click(ByteReader& in) {
   c.slug = in.str();
   c.at = in.i64();
   for (std::string* s : {&c.country, &c.region, &c.city, &c.referrer, &c.device, &c.browser,
-                         &c.browser_version, &c.os, &c.bot_reason, &c.utm_source,
-                         &c.destination})
+                         &c.browser_version, &c.os, &c.bot_reason, &c.utm_source, &c.destination})
     *s = in.str();
   std::uint8_t flags = in.u8();
   c.bot = (flags & kBot) != 0;
@@ -70,11 +69,17 @@ RedisLiveFeed::RedisLiveFeed(RedisClient& client, RedisConfig subscriber_config,
           [this](std::string_view, std::string_view payload) { on_message(payload); }, {},
           options_.ping_interval) {}
 
-RedisLiveFeed::~RedisLiveFeed() { stop(); }
+RedisLiveFeed::~RedisLiveFeed() {
+  stop();
+}
 
-void RedisLiveFeed::start() { subscriber_.start(); }
+void RedisLiveFeed::start() {
+  subscriber_.start();
+}
 
-void RedisLiveFeed::stop() { subscriber_.stop(); }
+void RedisLiveFeed::stop() {
+  subscriber_.stop();
+}
 
 void RedisLiveFeed::publish(const std::vector<EnrichedClick>& clicks) {
   if (clicks.empty()) return;

@@ -24,16 +24,20 @@ std::int64_t steady_ns() {
       .count();
 }
 
-// A MULTI ... EXEC pipeline succeeded only if EXEC answered an array.
+// A MULTI ... EXEC pipeline succeeded only if EXEC answered an array. Points into `replies`.
 Result<const RedisValue*> exec_result(const Result<std::vector<RedisValue>>& replies,
                                       std::string_view what) {
   if (!replies) return std::unexpected(replies.error());
   const RedisValue& exec = replies->back();
   if (exec.is_array()) return &exec;
   for (const RedisValue& reply : *replies)
-    if (reply.is_error()) return fail(Errc::internal, "redis: " + std::string(what) + ": " + reply.str);
+    if (reply.is_error())
+      return fail(Errc::internal, "redis: " + std::string(what) + ": " + reply.str);
   return fail(Errc::internal, "redis: " + std::string(what) + ": transaction aborted");
 }
+
+// The replies must outlive the pointer: a temporary would not.
+Result<const RedisValue*> exec_result(Result<std::vector<RedisValue>>&&, std::string_view) = delete;
 
 }  // namespace
 
@@ -70,12 +74,13 @@ Result<void> RedisClickQueue::push(std::vector<ClickEvent>&& events) {
     std::vector<RedisArgs> commands{{"MULTI"}};
     for (std::size_t i = begin; i < end; ++i) {
       payloads.push_back(encode_click_event(events[i]));
-      commands.push_back({"XADD", options_.stream, "MAXLEN", "~", max_length_text_, "*", "e",
-                          payloads.back()});
+      commands.push_back(
+          {"XADD", options_.stream, "MAXLEN", "~", max_length_text_, "*", "e", payloads.back()});
     }
     commands.push_back({"XLEN", options_.stream});
     commands.push_back({"EXEC"});
-    auto exec = exec_result(client_.pipeline(commands), "XADD");
+    auto replies = client_.pipeline(commands);
+    auto exec = exec_result(replies, "XADD");
     if (!exec) {
       // Chunks before this one are in the stream; the caller pushes them again with the rest,
       // and the ClickStore drops the duplicates by event id.
@@ -149,6 +154,8 @@ Result<ClickDelivery> RedisClickQueue::redeliver(std::size_t max) {
   RedisArgs args{"XCLAIM", options_.stream, options_.group, options_.consumer, "0"};
   args.insert(args.end(), ids.begin(), ids.end());
   auto reply = client_.command(args);
+  // The group is gone (a server that lost its data): so are the entries; nothing to retry.
+  if (!reply && is_redis_error(reply.error(), "NOGROUP")) return ClickDelivery{};
   if (!reply) {
     std::lock_guard lock(mutex_);
     retry_.insert(retry_.begin(), ids.begin(), ids.end());
@@ -174,6 +181,8 @@ Result<ClickDelivery> RedisClickQueue::reclaim_idle(std::size_t max) {
   std::string count = std::to_string(std::max<std::size_t>(max, 1));
   auto reply = client_.command({"XAUTOCLAIM", options_.stream, options_.group, options_.consumer,
                                 claim_idle_text_, cursor, "COUNT", count});
+  // No group yet (or the server lost it): nothing pending; read_new() creates it.
+  if (!reply && is_redis_error(reply.error(), "NOGROUP")) return ClickDelivery{};
   if (!reply) return std::unexpected(reply.error());
   if (!reply->is_array() || reply->elements.size() < 2)
     return fail(Errc::internal, "redis: unexpected XAUTOCLAIM reply");
@@ -294,7 +303,8 @@ Result<void> RedisClickQueue::acknowledge(const std::vector<std::string>& ids) {
   xack.insert(xack.end(), ids.begin(), ids.end());
   xdel.insert(xdel.end(), ids.begin(), ids.end());
   const RedisArgs commands[] = {{"MULTI"}, xack, xdel, {"EXEC"}};
-  auto exec = exec_result(client_.pipeline(commands), "XACK");
+  auto replies = client_.pipeline(commands);
+  auto exec = exec_result(replies, "XACK");
   if (!exec) return std::unexpected(exec.error());
   acked_.fetch_add(ids.size(), std::memory_order_relaxed);
   return {};
@@ -322,7 +332,9 @@ void RedisClickQueue::note_length(const RedisValue& reply) const {
   if (auto n = as_integer(reply)) length_.store(static_cast<std::size_t>(std::max(*n, 0LL)));
 }
 
-void RedisClickQueue::close() { closed_ = true; }
+void RedisClickQueue::close() {
+  closed_ = true;
+}
 
 std::size_t RedisClickQueue::in_flight() const {
   std::lock_guard lock(mutex_);

@@ -48,8 +48,8 @@ struct RedisClickQueueOptions {
   // time, or live workers' batches get processed twice.
   std::chrono::milliseconds claim_idle{60'000};
   std::chrono::milliseconds reclaim_interval{5'000};  // how often pop() looks for such entries
-  int max_deliveries = 5;                              // failed deliveries before dead-lettering
-  std::chrono::milliseconds length_refresh{250};       // size() asks XLEN at most this often
+  int max_deliveries = 5;                             // failed deliveries before dead-lettering
+  std::chrono::milliseconds length_refresh{250};      // size() asks XLEN at most this often
 };
 
 struct DeadLetter {
@@ -117,7 +117,7 @@ class RedisClickQueue final : public ClickQueue {
   std::string max_length_text_, dead_max_length_text_, claim_idle_text_;
   mutable std::mutex mutex_;
   std::map<std::uint64_t, std::vector<std::string>> in_flight_;  // token -> entry ids
-  std::deque<std::string> retry_;        // nacked ids, claimed again by the next pop
+  std::deque<std::string> retry_;         // nacked ids, claimed again by the next pop
   std::vector<std::string> failed_acks_;  // acked by the caller, XACK failed: retried
   std::uint64_t next_token_ = 1;
   std::string claim_cursor_ = "0-0";
@@ -126,8 +126,8 @@ class RedisClickQueue final : public ClickQueue {
   std::atomic<bool> closed_{false};
   mutable std::atomic<std::size_t> length_{0};
   mutable std::atomic<std::int64_t> length_checked_ns_{0};
-  std::atomic<std::uint64_t> pushed_{0}, push_failures_{0}, delivered_{0}, acked_{0},
-      reclaimed_{0}, dead_lettered_{0}, errors_{0};
+  std::atomic<std::uint64_t> pushed_{0}, push_failures_{0}, delivered_{0}, acked_{0}, reclaimed_{0},
+      dead_lettered_{0}, errors_{0};
 };
 
 }  // namespace shortener

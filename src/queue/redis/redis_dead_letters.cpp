@@ -20,8 +20,8 @@ Result<void> RedisClickQueue::dead_letter(const std::vector<RedisValue>& entries
     const std::string* payload = stream::field(entries[i], "e");
     if (id == nullptr) continue;
     commands.push_back({"XADD", options_.dead_stream, "MAXLEN", "~", dead_max_length_text_, "*",
-                        "e", payload ? std::string_view(*payload) : std::string_view(),
-                        "origin", *id, "deliveries", counts[i], "reason", reason});
+                        "e", payload ? std::string_view(*payload) : std::string_view(), "origin",
+                        *id, "deliveries", counts[i], "reason", reason});
     xack.push_back(*id);
     xdel.push_back(*id);
   }
@@ -52,8 +52,8 @@ Result<std::vector<DeadLetter>> RedisClickQueue::dead_letters(std::size_t max,
     if (const std::string* origin = stream::field(entry, "origin")) letter.original_id = *origin;
     if (const std::string* reason = stream::field(entry, "reason")) letter.reason = *reason;
     if (const std::string* n = stream::field(entry, "deliveries"))
-      letter.deliveries = as_integer(RedisValue{.type = RedisValue::Type::string, .str = *n})
-                              .value_or(0);
+      letter.deliveries =
+          as_integer(RedisValue{.type = RedisValue::Type::string, .str = *n}).value_or(0);
     if (const std::string* payload = stream::field(entry, "e"))
       letter.event = decode_click_event(*payload);
     letters.push_back(std::move(letter));

@@ -87,7 +87,9 @@ SpoolingClickQueue::SpoolingClickQueue(ClickQueue& inner, std::filesystem::path 
                                        SpoolingClickQueueOptions options)
     : inner_(inner), spool_path_(std::move(spool_path)), options_(options) {}
 
-SpoolingClickQueue::~SpoolingClickQueue() { stop(); }
+SpoolingClickQueue::~SpoolingClickQueue() {
+  stop();
+}
 
 void SpoolingClickQueue::start() {
   count_spooled();
@@ -185,8 +187,10 @@ bool SpoolingClickQueue::replay_file(const std::filesystem::path& file) {
     }
     auto events = decode_payload(*payload);
     std::size_t n = events ? events->size() : 0;
-    if (!events) corrupt_.fetch_add(1);
-    else if (!inner_.push(std::move(*events))) return false;
+    if (!events)
+      corrupt_.fetch_add(1);
+    else if (!inner_.push(std::move(*events)))
+      return false;
     offset += kHeaderBytes + payload->size();
     std::ofstream(offset_file, std::ios::trunc) << offset;
     spooled_.fetch_sub(std::min(n, spooled_.load()));

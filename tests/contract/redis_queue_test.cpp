@@ -1,0 +1,269 @@
+// The Redis click stream beyond the ClickQueue contract: reclaiming from dead consumers,
+// dead letters, the length bound, a Redis restart mid-run, and XADD throughput.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <set>
+
+#include "adapter_factories.h"
+#include "cache/memory/memory_link_cache.h"
+#include "cache/redis/tiered_link_cache.h"
+#include "queue/redis/redis_click_queue.h"
+#include "queue/redis/spooling_click_queue.h"
+#include "redis_test_env.h"
+#include "temp_dir.h"
+
+namespace shortener::contract {
+namespace {
+
+using std::chrono::milliseconds;
+
+#define REDIS_OR_SKIP(config)                                                   \
+  auto config = test_redis();                                                   \
+  if (!config) {                                                                \
+    if (redis_required()) FAIL() << kNoRedis << " (SHORTENER_REQUIRE_REDIS=1)"; \
+    GTEST_SKIP() << kNoRedis;                                                   \
+  }
+
+std::vector<ClickEvent> events(int from, int to) {
+  std::vector<ClickEvent> out;
+  for (int n = from; n < to; ++n)
+    out.push_back(ClickEvent{.id = "ev" + std::to_string(n), .link_id = n, .slug = "s"});
+  return out;
+}
+
+RedisClickQueueOptions stream_options(const std::string& stream, const char* consumer) {
+  return RedisClickQueueOptions{.stream = stream,
+                                .dead_stream = stream + ":dead",
+                                .consumer = consumer,
+                                .claim_idle = milliseconds(200),
+                                .reclaim_interval = milliseconds(0),
+                                .max_deliveries = 3,
+                                .length_refresh = milliseconds(0)};
+}
+
+TEST(RedisClickQueue, ReclaimsWhatADeadConsumerLeftPending) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  std::string stream = unique_name("clicks");
+  RedisClickQueue dead(client, stream_options(stream, "dead"));
+  RedisClickQueue alive(client, stream_options(stream, "alive"));
+  ASSERT_TRUE(dead.ensure_group());
+  ASSERT_TRUE(dead.push(events(0, 4)));
+  auto taken = dead.pop(10, milliseconds(100));
+  ASSERT_TRUE(taken && taken->events.size() == 4u);
+  // "dead" never acks. Before claim_idle passes, its entries are not anyone else's.
+  auto early = alive.pop(10, milliseconds(50));
+  ASSERT_TRUE(early);
+  EXPECT_TRUE(early->events.empty());
+  std::this_thread::sleep_for(milliseconds(250));
+  auto reclaimed = alive.pop(10, milliseconds(50));
+  ASSERT_TRUE(reclaimed) << reclaimed.error().detail;
+  ASSERT_EQ(reclaimed->events.size(), 4u);
+  EXPECT_EQ(reclaimed->events[0].id, "ev0");
+  ASSERT_TRUE(alive.ack(*reclaimed));
+  EXPECT_EQ(alive.size(), 0u);
+  EXPECT_EQ(alive.counters().reclaimed, 4u);
+  // The dead consumer's late ack (it was only slow) is harmless.
+  EXPECT_TRUE(dead.ack(*taken));
+}
+
+TEST(RedisClickQueue, DeadLettersAfterMaxDeliveriesAndReplays) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  std::string stream = unique_name("clicks");
+  RedisClickQueue queue(client, stream_options(stream, "w"));
+  ASSERT_TRUE(queue.ensure_group());
+  ASSERT_TRUE(queue.push(events(0, 2)));
+  for (int delivery = 1; delivery <= 3; ++delivery) {
+    auto batch = queue.pop(10, milliseconds(100));
+    ASSERT_TRUE(batch) << batch.error().detail;
+    ASSERT_EQ(batch->events.size(), 2u) << "delivery " << delivery;
+    queue.nack(std::move(*batch));  // the store keeps failing
+  }
+  auto after = queue.pop(10, milliseconds(50));
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->events.empty());
+  EXPECT_EQ(queue.size(), 0u);
+  EXPECT_EQ(queue.counters().dead_lettered, 2u);
+
+  auto letters = queue.dead_letters(10);
+  ASSERT_TRUE(letters) << letters.error().detail;
+  ASSERT_EQ(letters->size(), 2u);
+  EXPECT_EQ((*letters)[0].deliveries, 3);
+  EXPECT_EQ((*letters)[0].reason, "too many failed deliveries");
+  ASSERT_TRUE((*letters)[0].event);
+  EXPECT_EQ((*letters)[0].event->id, "ev0");
+  auto page = queue.dead_letters(10, (*letters)[0].id);
+  ASSERT_TRUE(page && page->size() == 1u);
+
+  auto replayed = queue.replay_dead_letters({(*letters)[1].id, "0-1"});
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(*replayed, 1u);
+  auto again = queue.pop(10, milliseconds(100));
+  ASSERT_TRUE(again && again->events.size() == 1u);
+  EXPECT_EQ(again->events[0].id, "ev1");
+  ASSERT_TRUE(queue.ack(*again));
+  EXPECT_EQ(queue.dead_letters(10)->size(), 1u);
+  EXPECT_EQ(*queue.replay_all_dead_letters(10), 1u);
+  EXPECT_TRUE(queue.dead_letters(10)->empty());
+}
+
+TEST(RedisClickQueue, UndecodableEntriesGoStraightToDeadLetters) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  std::string stream = unique_name("clicks");
+  RedisClickQueue queue(client, stream_options(stream, "w"));
+  ASSERT_TRUE(queue.ensure_group());
+  ASSERT_TRUE(client.command({"XADD", stream, "*", "e", "\x7fgarbage"}));
+  ASSERT_TRUE(queue.push(events(0, 1)));
+  auto batch = queue.pop(10, milliseconds(100));
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->events.size(), 1u);
+  auto letters = queue.dead_letters(10);
+  ASSERT_TRUE(letters && letters->size() == 1u);
+  EXPECT_EQ((*letters)[0].reason, "undecodable event");
+  EXPECT_FALSE((*letters)[0].event);
+}
+
+TEST(RedisClickQueue, CreatesItsGroupWhenMissing) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  std::string stream = unique_name("clicks");
+  RedisClickQueue queue(client, stream_options(stream, "w"));  // no ensure_group()
+  ASSERT_TRUE(queue.push(events(0, 2)));
+  auto first = queue.pop(10, milliseconds(100));
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_EQ(first->events.size(), 2u);           // pushed before the group existed: still its work
+  ASSERT_TRUE(client.command({"DEL", stream}));  // a server that lost its data
+  ASSERT_TRUE(queue.push(events(2, 3)));
+  auto second = queue.pop(10, milliseconds(100));
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_EQ(second->events.size(), 1u);
+}
+
+TEST(RedisClickQueue, RefusesPushesAtItsBoundAndRaisesTheAlarm) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  auto options = stream_options(unique_name("clicks"), "w");
+  options.max_length = 10;
+  options.alarm_length = 5;
+  RedisClickQueue queue(client, options);
+  ASSERT_TRUE(queue.push(events(0, 6)));
+  EXPECT_TRUE(queue.over_alarm());
+  ASSERT_TRUE(queue.push(events(6, 10)));
+  auto refused = queue.push(events(10, 11));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::unavailable);
+}
+
+TEST(RedisRestart, UnavailableWhileDownThenEverythingRecovers) {
+  if (test_redis() == std::nullopt && !redis_required()) GTEST_SKIP() << kNoRedis;
+  ASSERT_TRUE(PrivateRedis::available()) << "needs /usr/bin/redis-server";
+  PrivateRedis server;
+  ASSERT_TRUE(server.config()) << "scripts/redis-test.sh start failed";
+  RedisConfig config = *server.config();
+  RedisClient client(config);
+  RedisClickQueue queue(client, stream_options("clicks", "w"));
+  ASSERT_TRUE(queue.ensure_group());
+  ASSERT_TRUE(queue.push(events(0, 10)));
+  auto in_flight = queue.pop(5, milliseconds(100));  // being stored when Redis goes down
+  ASSERT_TRUE(in_flight && in_flight->events.size() == 5u);
+  RedisLinkCache l2_a(client), l2_b(client);
+  auto l1 = [] { return std::make_unique<MemoryLinkCache>(); };
+  TieredLinkCache a(l1, l2_a, config), b(l1, l2_b, config);
+  a.start();
+  b.start();
+  ASSERT_TRUE(eventually([&] { return a.subscribed() && b.subscribed(); }, milliseconds(5000)));
+
+  ASSERT_TRUE(server.down());
+  auto refused = queue.push(events(10, 12));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::unavailable);
+  EXPECT_FALSE(queue.pop(10, milliseconds(10)));
+  EXPECT_EQ(a.get("abc").outcome, LinkCache::Outcome::miss);  // a redirect falls through
+  TempDir dir;
+  SpoolingClickQueue spool(queue, dir.path() / "clicks-redis.spool",
+                           {.replay_interval = milliseconds(100)});
+  spool.start();
+  ASSERT_TRUE(spool.push(events(10, 13)));  // the shipper's view: accepted
+  EXPECT_EQ(spool.spooled(), 3u);
+  a.invalidate("abc");  // made while down: retried when Redis is back
+  EXPECT_EQ(a.counters().invalidations_pending, 1u);
+
+  ASSERT_TRUE(server.up());
+  ASSERT_TRUE(eventually([&] { return spool.spooled() == 0; }, milliseconds(10000)));
+  ASSERT_TRUE(
+      eventually([&] { return a.counters().invalidations_pending == 0; }, milliseconds(5000)));
+  ASSERT_TRUE(eventually([&] { return a.subscribed() && b.subscribed(); }, milliseconds(5000)));
+  EXPECT_GE(b.counters().l1_flushes, 2u);  // b may have missed messages: it started cold again
+  // The entries in flight at the restart survived it (AOF) and can still be acknowledged.
+  ASSERT_TRUE(queue.ack(*in_flight));
+  std::set<std::string> seen;
+  for (const ClickEvent& e : in_flight->events) seen.insert(e.id);
+  while (auto batch = queue.pop(100, milliseconds(100))) {
+    if (batch->events.empty()) break;
+    for (const ClickEvent& e : batch->events) seen.insert(e.id);
+    ASSERT_TRUE(queue.ack(*batch));
+  }
+  EXPECT_EQ(seen.size(), 13u);  // 10 before, 3 spooled during the outage: none lost
+  EXPECT_EQ(queue.size(), 0u);
+  // Invalidation across replicas works again after the subscribers reconnected.
+  auto lookup = b.get("xyz");
+  b.put(std::make_shared<const CachedLink>(CachedLink{.id = 1, .slug = "xyz", .url = "u"}),
+        lookup.ticket);
+  ASSERT_EQ(a.get("xyz").outcome, LinkCache::Outcome::hit);
+  b.invalidate("xyz");
+  EXPECT_TRUE(eventually([&] { return a.peek("xyz").outcome == LinkCache::Outcome::miss; },
+                         milliseconds(1000)));
+}
+
+TEST(RedisClickQueue, PipelinedPushThroughput) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  std::string stream = unique_name("clicks");
+  RedisClickQueue queue(client, stream_options(stream, "w"));
+  constexpr int kEvents = 100'000, kBatch = 1'000;
+  ClickEvent sample{.id = "01JCZ6Y8Q3W5XKQ9M2VJ7R4T6B",
+                    .link_id = 123456,
+                    .account_id = 42,
+                    .slug = "aZ3kP9q",
+                    .at = 1'767'225'600'123'456,
+                    .ip = "203.0.113.77",
+                    .user_agent =
+                        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                        "(KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+                    .referer = "https://news.example.com/article/123",
+                    .accept_language = "en-US,en;q=0.9",
+                    .query = "utm_source=newsletter",
+                    .destination = "https://www.example.com/landing/page?campaign=spring"};
+  auto start = std::chrono::steady_clock::now();
+  for (int n = 0; n < kEvents; n += kBatch) {
+    std::vector<ClickEvent> batch(kBatch, sample);
+    ASSERT_TRUE(queue.push(std::move(batch)));
+  }
+  auto rate = [&](auto since) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+    return static_cast<long>(kEvents / seconds);
+  };
+  long push_rate = rate(start);
+  EXPECT_EQ(queue.size(), static_cast<std::size_t>(kEvents));
+  start = std::chrono::steady_clock::now();
+  for (int taken = 0; taken < kEvents;) {
+    auto batch = queue.pop(kBatch, milliseconds(100));
+    ASSERT_TRUE(batch) << batch.error().detail;
+    ASSERT_FALSE(batch->events.empty());
+    taken += static_cast<int>(batch->events.size());
+    ASSERT_TRUE(queue.ack(*batch));
+  }
+  long consume_rate = rate(start);
+  RecordProperty("xadd_events_per_second", std::to_string(push_rate));
+  RecordProperty("xreadgroup_xack_events_per_second", std::to_string(consume_rate));
+  std::printf("%d-event batches: XADD %ld events/s, XREADGROUP+XACK+XDEL %ld events/s\n", kBatch,
+              push_rate, consume_rate);
+  EXPECT_EQ(queue.size(), 0u);
+}
+
+}  // namespace
+}  // namespace shortener::contract
