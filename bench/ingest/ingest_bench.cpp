@@ -27,9 +27,9 @@ namespace {
 
 std::vector<std::string> load_user_agents() {
   std::vector<std::string> out;
-  for (const char* file : {"/usr/share/uap-core/tests/test_ua.yaml",
-                           "/usr/share/uap-core/tests/test_device.yaml",
-                           "/usr/share/uap-core/tests/test_os.yaml"}) {
+  for (const char* file :
+       {"/usr/share/uap-core/tests/test_ua.yaml", "/usr/share/uap-core/tests/test_device.yaml",
+        "/usr/share/uap-core/tests/test_os.yaml"}) {
     std::ifstream in(file);
     std::string line;
     const std::string key = "user_agent_string: ";
@@ -37,7 +37,8 @@ std::vector<std::string> load_user_agents() {
       auto at = line.find(key);
       if (at == std::string::npos) continue;
       std::string ua = line.substr(at + key.size());
-      if (ua.size() >= 2 && (ua.front() == '\'' || ua.front() == '"')) ua = ua.substr(1, ua.size() - 2);
+      if (ua.size() >= 2 && (ua.front() == '\'' || ua.front() == '"'))
+        ua = ua.substr(1, ua.size() - 2);
       out.push_back(ua);
       if (out.size() >= 2000) return out;
     }
@@ -56,12 +57,18 @@ std::string public_ipv4(std::mt19937_64& rng) {
 }
 
 std::vector<ClickEvent> make_events(std::size_t n, const std::vector<std::string>& uas, bool cold) {
-  static const char* kReferrers[] = {"", "https://www.google.com/", "https://t.co/abc",
+  static const char* kReferrers[] = {"",
+                                     "https://www.google.com/",
+                                     "https://t.co/abc",
                                      "https://news.ycombinator.com/item?id=1",
-                                     "https://www.reddit.com/r/cpp/", "https://duckduckgo.com/",
-                                     "https://www.facebook.com/", "https://l.instagram.com/",
-                                     "https://www.linkedin.com/feed/", "https://github.com/",
-                                     "android-app://com.slack", "https://mail.google.com/"};
+                                     "https://www.reddit.com/r/cpp/",
+                                     "https://duckduckgo.com/",
+                                     "https://www.facebook.com/",
+                                     "https://l.instagram.com/",
+                                     "https://www.linkedin.com/feed/",
+                                     "https://github.com/",
+                                     "android-app://com.slack",
+                                     "https://mail.google.com/"};
   std::mt19937_64 rng(42);
   // Zipf-like: P(rank k) ~ 1/k, sampled through the inverse CDF of a continuous approximation.
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -111,8 +118,10 @@ int main(int argc, char** argv) {
   std::size_t n = argc > 1 ? std::stoul(argv[1]) : 1'000'000;
   int threads = argc > 2 ? std::stoi(argv[2]) : 2;
   std::filesystem::path data =
-      argc > 3 ? argv[3] : std::filesystem::path(SHORTENER_SOURCE_DIR) / "third_party/npm/node_modules";
-  auto dir = std::filesystem::temp_directory_path() / ("ingest-bench-" + std::to_string(::getpid()));
+      argc > 3 ? argv[3]
+               : std::filesystem::path(SHORTENER_SOURCE_DIR) / "third_party/npm/node_modules";
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ingest-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
 
   auto store = SqliteStore::open((dir / "shortener.db").string());
@@ -153,8 +162,9 @@ int main(int argc, char** argv) {
     }
     auto t2 = std::chrono::steady_clock::now();
     auto us = [](auto d) { return std::chrono::duration<double, std::micro>(d).count(); };
-    std::printf("stage breakdown (1 thread, %zu events): enrich %.2f us/click, store %.2f us/click\n",
-                events.size(), us(t1 - t0) / events.size(), us(t2 - t1) / events.size());
+    std::printf(
+        "stage breakdown (1 thread, %zu events): enrich %.2f us/click, store %.2f us/click\n",
+        events.size(), us(t1 - t0) / events.size(), us(t2 - t1) / events.size());
   }
   std::printf("ingest benchmark: %zu events, %d worker threads, %zu distinct user agents\n", n,
               threads, uas.size());

@@ -1,14 +1,13 @@
 // The wiring list: configuration -> adapters -> services -> listeners. The only file that
 // names concrete adapters.
 #include <spdlog/spdlog.h>
-
-#include <iostream>
-#include <variant>
-
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
+#include <variant>
 
+#include "app/stores.h"
 #include "cache/memory/memory_link_cache.h"
 #include "cache/memory/memory_rate_limiter.h"
 #include "config/config.h"
@@ -20,7 +19,6 @@
 #include "live/memory/memory_live_feed.h"
 #include "metrics/request_metrics.h"
 #include "queue/memory/memory_click_queue.h"
-#include "app/stores.h"
 #include "worker/click_buffer.h"
 #include "worker/click_enricher.h"
 #include "worker/click_pipeline.h"
@@ -113,12 +111,13 @@ std::string render_metrics(const RequestMetrics& requests, const MemoryLinkCache
   auto c = cache.counters();
   auto w = workers.counters();
   std::string out;
-  out += "# HELP shortener_build_info The running build.\n# TYPE shortener_build_info gauge\n"
-         "shortener_build_info{version=\"" SHORTENER_VERSION "\",commit=\"" SHORTENER_COMMIT
-         "\"} 1\n";
+  out +=
+      "# HELP shortener_build_info The running build.\n# TYPE shortener_build_info gauge\n"
+      "shortener_build_info{version=\"" SHORTENER_VERSION "\",commit=\"" SHORTENER_COMMIT "\"} 1\n";
   requests.render(out);
-  out += "# HELP shortener_geoip_build_timestamp_seconds When each geolocation database was "
-         "built.\n# TYPE shortener_geoip_build_timestamp_seconds gauge\n";
+  out +=
+      "# HELP shortener_geoip_build_timestamp_seconds When each geolocation database was "
+      "built.\n# TYPE shortener_geoip_build_timestamp_seconds gauge\n";
   for (const auto& db : enricher.geo_databases())
     out += "shortener_geoip_build_timestamp_seconds{path=\"" + db.path + "\"} " +
            std::to_string(db.build_epoch) + "\n";
@@ -136,8 +135,7 @@ std::string render_metrics(const RequestMetrics& requests, const MemoryLinkCache
   metric("shortener_clicks_dropped_total", "counter",
          "Clicks lost because the buffer or queue was full.", buffer.dropped() + shipper.dropped());
   metric("shortener_click_queue_length", "gauge", "Clicks waiting for a worker.", queue.size());
-  metric("shortener_clicks_processed_total", "counter", "Clicks enriched and stored.",
-         w.processed);
+  metric("shortener_clicks_processed_total", "counter", "Clicks enriched and stored.", w.processed);
   metric("shortener_clicks_duplicate_total", "counter", "Redelivered clicks already stored.",
          w.duplicates);
   metric("shortener_click_store_failures_total", "counter", "Failed click batch writes.",
@@ -187,10 +185,10 @@ int serve(ServeConfig config) {
     return kUsageError;
   }
 
-  MemoryLinkCache cache(MemoryLinkCacheOptions{
-      .max_entries = config.cache_entries,
-      .max_bytes = config.cache_mb << 20,
-      .shards = static_cast<std::size_t>(4 * config.threads)});
+  MemoryLinkCache cache(
+      MemoryLinkCacheOptions{.max_entries = config.cache_entries,
+                             .max_bytes = config.cache_mb << 20,
+                             .shards = static_cast<std::size_t>(4 * config.threads)});
   MemoryRateLimiter limiter(config.anon_rate_limit);
   SystemClock clock;
   LinkService links(*stores->links, *stores->accounts, cache, limiter, clock,
@@ -226,9 +224,9 @@ int serve(ServeConfig config) {
       spdlog::info("geolocation databases reloaded");
   });
 
-  auto web = http::StaticAssets::load(config.web_dir.empty()
-                                          ? install_root() / "web" / "dist"
-                                          : std::filesystem::path(config.web_dir));
+  auto web =
+      http::StaticAssets::load(config.web_dir.empty() ? install_root() / "web" / "dist"
+                                                      : std::filesystem::path(config.web_dir));
   spdlog::info("web app: {} files", web.files());
   http::Router router(http::RouteContext{
       .links = links,
@@ -263,8 +261,10 @@ int serve(ServeConfig config) {
   if (!workers.drain_and_stop(deadline)) {
     auto left = queue.take_all();
     auto spooled = write_spool(config.store.data_dir / "clicks.spool", left);
-    if (spooled) spdlog::warn("spooled {} unprocessed clicks for the next start", left.size());
-    else spdlog::error("could not spool {} clicks: {}", left.size(), spooled.error().detail);
+    if (spooled)
+      spdlog::warn("spooled {} unprocessed clicks for the next start", left.size());
+    else
+      spdlog::error("could not spool {} clicks: {}", left.size(), spooled.error().detail);
   }
   spdlog::info("stopped");
   if (workers.stuck()) {

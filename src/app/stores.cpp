@@ -35,8 +35,8 @@ Result<Stores> open_postgres(const StoreConfig& config, bool migrate) {
     auto version = pg::migrate(config.database_url);
     if (!version) return std::unexpected(version.error());
   }
-  auto store = PostgresStore::open(config.database_url,
-                                   PostgresOptions{.pool_size = config.pool_size});
+  auto store =
+      PostgresStore::open(config.database_url, PostgresOptions{.pool_size = config.pool_size});
   if (!store) return std::unexpected(store.error());
   auto clicks = (*store)->open_click_store(std::max(2, config.pool_size / 2));
   if (!clicks) return std::unexpected(clicks.error());

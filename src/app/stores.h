@@ -15,7 +15,7 @@ struct Stores {
   AccountStore* accounts = nullptr;
   ClickStore* clicks = nullptr;
   StatsStore* stats = nullptr;
-  std::shared_ptr<void> link_owner;   // keeps the adapters alive
+  std::shared_ptr<void> link_owner;  // keeps the adapters alive
   std::shared_ptr<void> click_owner;
 };
 

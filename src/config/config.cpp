@@ -34,8 +34,7 @@ void add_store_options(CLI::App& app, StoreConfig& store) {
   option(app, "--data-dir", store.data_dir, "Directory for the SQLite database and local state");
   option(app, "--database-url", store.database_url,
          "postgres://... to use PostgreSQL instead of SQLite");
-  option(app, "--pool-size", store.pool_size, "PostgreSQL connections")
-      ->check(CLI::Range(1, 256));
+  option(app, "--pool-size", store.pool_size, "PostgreSQL connections")->check(CLI::Range(1, 256));
 }
 
 void add_enrich_options(CLI::App& app, EnrichConfig& c) {
@@ -91,7 +90,8 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
   option(app, "--cache-mb", c.cache_mb, "L1 link cache capacity (MiB)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{65536}));
   add_enrich_options(app, c.enrich);
-  option(app, "--worker-threads", c.worker_threads, "Click enrichment threads (embedded mode, or "
+  option(app, "--worker-threads", c.worker_threads,
+         "Click enrichment threads (embedded mode, or "
          "with --with-worker)")
       ->check(CLI::Range(1, 64));
   option(app, "--click-buffer", c.click_buffer,
@@ -159,7 +159,8 @@ std::optional<std::string> validate_serve(ServeConfig& c) {
   auto ranges = parse_cidr_list(c.trust_proxy_text);
   if (!ranges) return "--trust-proxy: " + ranges.error().detail;
   c.trust_proxy = std::move(*ranges);
-  if (c.threads == 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c.threads == 0)
+    c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (c.admin_key && c.admin_key->size() < 16) return "--admin-key must be at least 16 characters";
   if (!c.redis_url.empty() && !c.redis_url.starts_with("redis://"))
     return "--redis-url must start with redis://";
@@ -179,8 +180,10 @@ std::optional<std::string> validate_worker(WorkerConfig& c) {
 
 std::string default_public_url(const std::string& host, std::uint16_t port) {
   std::string shown = host;
-  if (host == "0.0.0.0" || host == "::") shown = "localhost";
-  else if (host.find(':') != std::string::npos) shown = "[" + host + "]";
+  if (host == "0.0.0.0" || host == "::")
+    shown = "localhost";
+  else if (host.find(':') != std::string::npos)
+    shown = "[" + host + "]";
   return "http://" + shown + ":" + std::to_string(port);
 }
 

@@ -25,7 +25,7 @@ struct StoreConfig {
 // Click enrichment and analytics retention: shared by `serve` (in-process workers) and
 // `worker`.
 struct EnrichConfig {
-  std::string data_files;  // root of the npm data packages; empty: next to the binary
+  std::string data_files;              // root of the npm data packages; empty: next to the binary
   std::vector<std::string> geoip_dbs;  // empty: the country database from data_files
   std::string uap_regexes;             // empty: uap-core's regexes.yaml from data_files
   std::string crawler_list;            // empty: crawler-user-agents.json from data_files
@@ -90,8 +90,7 @@ struct KeysCreateConfig {
 
 // The outcome of parsing argv: a command to run, or an exit code (help printed: 0; usage or
 // configuration error printed as one line: 2).
-using CommandLine =
-    std::variant<ServeConfig, KeysCreateConfig, WorkerConfig, MigrateConfig, int>;
+using CommandLine = std::variant<ServeConfig, KeysCreateConfig, WorkerConfig, MigrateConfig, int>;
 
 CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,
                                std::ostream& err);

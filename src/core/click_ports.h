@@ -93,8 +93,8 @@ struct Count {
 
 struct Stats {
   std::int64_t total = 0;
-  std::int64_t unique = 0;  // sum of daily unique visitors over the range
-  std::int64_t bots = 0;    // bot clicks in the range (always reported)
+  std::int64_t unique = 0;         // sum of daily unique visitors over the range
+  std::int64_t bots = 0;           // bot clicks in the range (always reported)
   std::vector<Bucket> timeseries;  // every bucket of the range, zero-filled
   std::vector<Count> countries, cities, referrers, devices, browsers, os;
   std::vector<std::pair<std::int64_t, std::int64_t>> top_links;  // link id, clicks
@@ -136,8 +136,7 @@ class LiveFeed {
   // `wake` is called (from any thread) when events arrive; it must be cheap and must not call
   // back into the feed. With `last_event_id` (SSE Last-Event-ID), recent events after it are
   // delivered first, as far back as the feed remembers.
-  virtual std::unique_ptr<LiveSubscription> subscribe(LiveFilter filter,
-                                                      std::function<void()> wake,
+  virtual std::unique_ptr<LiveSubscription> subscribe(LiveFilter filter, std::function<void()> wake,
                                                       std::string_view last_event_id = {}) = 0;
 };
 

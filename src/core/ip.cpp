@@ -56,8 +56,8 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   if (slash != std::string_view::npos) {
     auto digits = text.substr(slash + 1);
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
-    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
-        prefix < 0 || prefix > max_prefix)
+    if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || prefix < 0 ||
+        prefix > max_prefix)
       return fail(Errc::invalid_input, "'" + std::string(text) + "' has a bad prefix length");
   }
   return Cidr{*ip, prefix};
@@ -103,8 +103,8 @@ IpAddress client_address(const IpAddress& peer, std::string_view x_forwarded_for
     auto hop = IpAddress::parse(item);
     if (!hop) break;
     current = *hop;
-    x_forwarded_for = comma == std::string_view::npos ? std::string_view{}
-                                                      : x_forwarded_for.substr(0, comma);
+    x_forwarded_for =
+        comma == std::string_view::npos ? std::string_view{} : x_forwarded_for.substr(0, comma);
   }
   return current;
 }

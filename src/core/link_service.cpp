@@ -55,16 +55,16 @@ Result<Link> LinkService::create(const CreateLink& request, const Caller& caller
     if (!options_.allow_anonymous)
       return fail(Errc::unauthorized, "anonymous link creation is disabled; use an API key");
     if (int wait = limiter_.acquire(caller.client_ip); wait > 0)
-      return std::unexpected(Error{Errc::rate_limited,
-                                   "too many links created from this address; retry in " +
-                                       std::to_string(wait) + " s",
-                                   wait});
+      return std::unexpected(
+          Error{Errc::rate_limited,
+                "too many links created from this address; retry in " + std::to_string(wait) + " s",
+                wait});
   }
   auto url = normalize_url(request.url, options_.url_policy);
   if (!url) return std::unexpected(url.error());
   if (request.title.size() > options_.max_title_length)
-    return fail(Errc::invalid_input, "title must be at most " +
-                                         std::to_string(options_.max_title_length) + " bytes");
+    return fail(Errc::invalid_input,
+                "title must be at most " + std::to_string(options_.max_title_length) + " bytes");
   if (auto ok = check_expiry(request.expires_at); !ok) return std::unexpected(ok.error());
   if (request.slug) {
     if (auto ok = validate_custom_slug(*request.slug); !ok) return std::unexpected(ok.error());
@@ -108,8 +108,7 @@ Result<Link> LinkService::owned_link(std::string_view slug, const Caller& caller
   auto link = links_.find_link(slug);
   if (!link && link.error().code != Errc::not_found) return link;
   // Someone else's link answers exactly like a missing one: existence is not revealed.
-  if (!link || link->deleted_at ||
-      (!caller.admin() && link->account_id != caller.account->id))
+  if (!link || link->deleted_at || (!caller.admin() && link->account_id != caller.account->id))
     return fail(Errc::not_found, "no link with slug '" + std::string(slug) + "'");
   return link;
 }
@@ -122,8 +121,7 @@ Result<LinkPage> LinkService::list(const Caller& caller, int limit,
                                    std::optional<std::int64_t> cursor) {
   if (caller.anonymous()) return fail(Errc::unauthorized, "an API key is required");
   if (limit < 1 || limit > kMaxPageSize)
-    return fail(Errc::invalid_input,
-                "limit must be between 1 and " + std::to_string(kMaxPageSize));
+    return fail(Errc::invalid_input, "limit must be between 1 and " + std::to_string(kMaxPageSize));
   return links_.list_links(caller.account->id, limit, cursor);
 }
 
@@ -138,8 +136,8 @@ Result<Link> LinkService::update(std::string_view slug, const LinkPatch& patch,
     normalised.url = std::move(*url);
   }
   if (patch.title && patch.title->size() > options_.max_title_length)
-    return fail(Errc::invalid_input, "title must be at most " +
-                                         std::to_string(options_.max_title_length) + " bytes");
+    return fail(Errc::invalid_input,
+                "title must be at most " + std::to_string(options_.max_title_length) + " bytes");
   if (patch.expires_at) {
     if (auto ok = check_expiry(*patch.expires_at); !ok) return std::unexpected(ok.error());
   }
@@ -237,7 +235,8 @@ Result<std::optional<std::string>> LinkService::ensure_admin(std::optional<std::
   if (key) {
     auto known = accounts_.find_account_by_key_hash(sha256_hex(*key));
     if (known) {
-      if (!known->admin) return fail(Errc::conflict, "the given admin key belongs to a non-admin account");
+      if (!known->admin)
+        return fail(Errc::conflict, "the given admin key belongs to a non-admin account");
       return std::optional<std::string>{};
     }
     if (known.error().code != Errc::not_found) return std::unexpected(known.error());

@@ -51,8 +51,7 @@ class LinkService {
               const Clock& clock, LinkServiceOptions options);
 
   // Bearer key -> caller. No key: anonymous. Unknown key: Errc::unauthorized.
-  Result<Caller> authenticate(std::optional<std::string_view> bearer_key,
-                              std::string client_ip);
+  Result<Caller> authenticate(std::optional<std::string_view> bearer_key, std::string client_ip);
 
   Result<Link> create(const CreateLink& request, const Caller& caller);
   // Owner or admin only; someone else's link is Errc::not_found (existence is not revealed).

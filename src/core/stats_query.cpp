@@ -24,9 +24,12 @@ std::optional<Interval> parse_interval(std::string_view text) {
 
 std::string_view interval_name(Interval interval) {
   switch (interval) {
-    case Interval::minute: return "minute";
-    case Interval::hour: return "hour";
-    case Interval::day: return "day";
+    case Interval::minute:
+      return "minute";
+    case Interval::hour:
+      return "hour";
+    case Interval::day:
+      return "day";
   }
   return "hour";
 }

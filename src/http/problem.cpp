@@ -13,16 +13,26 @@ namespace {
 // Relative type URIs (RFC 9457 §3.1.1): resolved against the server, documented in docs/api.md.
 std::string_view type_of(Errc code) {
   switch (code) {
-    case Errc::invalid_input: return "/problems/invalid-input";
-    case Errc::unauthorized: return "/problems/unauthorized";
-    case Errc::not_found: return "/problems/not-found";
-    case Errc::conflict: return "/problems/conflict";
-    case Errc::gone: return "/problems/gone";
-    case Errc::payload_too_large: return "/problems/payload-too-large";
-    case Errc::unsupported_media: return "/problems/unsupported-media-type";
-    case Errc::rate_limited: return "/problems/rate-limited";
-    case Errc::unavailable: return "/problems/unavailable";
-    case Errc::internal: return "/problems/internal";
+    case Errc::invalid_input:
+      return "/problems/invalid-input";
+    case Errc::unauthorized:
+      return "/problems/unauthorized";
+    case Errc::not_found:
+      return "/problems/not-found";
+    case Errc::conflict:
+      return "/problems/conflict";
+    case Errc::gone:
+      return "/problems/gone";
+    case Errc::payload_too_large:
+      return "/problems/payload-too-large";
+    case Errc::unsupported_media:
+      return "/problems/unsupported-media-type";
+    case Errc::rate_limited:
+      return "/problems/rate-limited";
+    case Errc::unavailable:
+      return "/problems/unavailable";
+    case Errc::internal:
+      return "/problems/internal";
   }
   return "about:blank";
 }
@@ -33,16 +43,26 @@ constexpr int kUnavailableRetryAfterS = 5;
 
 int status_of(Errc code) {
   switch (code) {
-    case Errc::invalid_input: return 400;
-    case Errc::unauthorized: return 401;
-    case Errc::not_found: return 404;
-    case Errc::conflict: return 409;
-    case Errc::gone: return 410;
-    case Errc::payload_too_large: return 413;
-    case Errc::unsupported_media: return 415;
-    case Errc::rate_limited: return 429;
-    case Errc::unavailable: return 503;
-    case Errc::internal: return 500;
+    case Errc::invalid_input:
+      return 400;
+    case Errc::unauthorized:
+      return 401;
+    case Errc::not_found:
+      return 404;
+    case Errc::conflict:
+      return 409;
+    case Errc::gone:
+      return 410;
+    case Errc::payload_too_large:
+      return 413;
+    case Errc::unsupported_media:
+      return 415;
+    case Errc::rate_limited:
+      return 429;
+    case Errc::unavailable:
+      return 503;
+    case Errc::internal:
+      return 500;
   }
   return 500;
 }

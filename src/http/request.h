@@ -33,9 +33,9 @@ struct Request {
   // Clears values, keeps capacity.
   void reset() {
     method = Method::other;
-    for (std::string* s : {&target, &host, &user_agent, &referer, &accept_language,
-                           &accept_encoding, &authorization, &content_type, &x_forwarded_for,
-                           &last_event_id, &body})
+    for (std::string* s :
+         {&target, &host, &user_agent, &referer, &accept_language, &accept_encoding, &authorization,
+          &content_type, &x_forwarded_for, &last_event_id, &body})
       s->clear();
     path = query = {};
     keep_alive = true;

@@ -40,7 +40,7 @@ struct Response {
   std::string body;
   std::shared_ptr<EventStream> stream;  // set: no Content-Length, body streamed until close
   std::string_view route;               // metrics label set by the router (static storage)
-  bool close = false;  // send Connection: close and close after writing
+  bool close = false;                   // send Connection: close and close after writing
 
   void reset() {
     status = 200;

@@ -59,9 +59,12 @@ void Router::handle_api(const Request& request, Response& response) {
     response.route = "api_links";
     switch (request.method) {
       case Method::get:
-      case Method::head: return routes::list_links(context_, request, response);
-      case Method::post: return routes::create_link(context_, request, response);
-      default: return method_not_allowed(response, "GET, HEAD, POST");
+      case Method::head:
+        return routes::list_links(context_, request, response);
+      case Method::post:
+        return routes::create_link(context_, request, response);
+      default:
+        return method_not_allowed(response, "GET, HEAD, POST");
     }
   }
   if (path == "/api/v1/stats" || path == "/api/v1/live") {
@@ -79,15 +82,21 @@ void Router::handle_api(const Request& request, Response& response) {
       response.route = "api_link";
       switch (request.method) {
         case Method::get:
-        case Method::head: return routes::get_link(context_, request, slug, response);
-        case Method::patch: return routes::update_link(context_, request, slug, response);
-        case Method::delete_: return routes::delete_link(context_, request, slug, response);
-        default: return method_not_allowed(response, "GET, HEAD, PATCH, DELETE");
+        case Method::head:
+          return routes::get_link(context_, request, slug, response);
+        case Method::patch:
+          return routes::update_link(context_, request, slug, response);
+        case Method::delete_:
+          return routes::delete_link(context_, request, slug, response);
+        default:
+          return method_not_allowed(response, "GET, HEAD, PATCH, DELETE");
       }
     }
     std::string_view sub = rest.substr(slash + 1);
     if (sub == "stats" || sub == "clicks.csv" || sub == "live") {
-      response.route = sub == "stats" ? "api_link_stats" : sub == "live" ? "api_link_live" : "api_export";
+      response.route = sub == "stats"  ? "api_link_stats"
+                       : sub == "live" ? "api_link_live"
+                                       : "api_export";
       if (!request.is_get_or_head()) return method_not_allowed(response, "GET, HEAD");
       if (sub == "stats") return routes::link_stats(context_, request, slug, response);
       if (sub == "live") return routes::link_live(context_, request, slug, response);

@@ -24,7 +24,7 @@ struct RouteContext {
   const Clock& clock;
   std::string public_url;  // no trailing slash
   std::vector<Cidr> trusted_proxies;
-  std::function<Result<void>()> ready;  // readiness of the stores
+  std::function<Result<void>()> ready;   // readiness of the stores
   std::function<std::string()> metrics;  // Prometheus text exposition
   const StaticAssets* web = nullptr;     // the web app (may serve nothing)
 };

@@ -4,6 +4,7 @@
 // This is the only translation unit that includes Boost.Beast.
 #include "http/server.h"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,7 +19,6 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <atomic>
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
@@ -51,8 +51,8 @@ class RequestParser final : public bhttp::basic_parser<true> {
   }
 
  private:
-  void on_request_impl(bhttp::verb verb, beast::string_view, beast::string_view target,
-                       int version, beast::error_code&) override {
+  void on_request_impl(bhttp::verb verb, beast::string_view, beast::string_view target, int version,
+                       beast::error_code&) override {
     request_.method = to_method(verb);
     request_.http10 = version < 11;
     request_.target.assign(target.data(), target.size());
@@ -62,13 +62,27 @@ class RequestParser final : public bhttp::basic_parser<true> {
                      beast::error_code&) override {
     std::string_view v(value.data(), value.size());
     switch (field) {
-      case bhttp::field::host: request_.host.assign(v); break;
-      case bhttp::field::user_agent: request_.user_agent.assign(v); break;
-      case bhttp::field::referer: request_.referer.assign(v); break;
-      case bhttp::field::accept_language: request_.accept_language.assign(v); break;
-      case bhttp::field::accept_encoding: request_.accept_encoding.assign(v); break;
-      case bhttp::field::authorization: request_.authorization.assign(v); break;
-      case bhttp::field::content_type: request_.content_type.assign(v); break;
+      case bhttp::field::host:
+        request_.host.assign(v);
+        break;
+      case bhttp::field::user_agent:
+        request_.user_agent.assign(v);
+        break;
+      case bhttp::field::referer:
+        request_.referer.assign(v);
+        break;
+      case bhttp::field::accept_language:
+        request_.accept_language.assign(v);
+        break;
+      case bhttp::field::accept_encoding:
+        request_.accept_encoding.assign(v);
+        break;
+      case bhttp::field::authorization:
+        request_.authorization.assign(v);
+        break;
+      case bhttp::field::content_type:
+        request_.content_type.assign(v);
+        break;
       default:
         if (beast::iequals(name, "x-forwarded-for")) {
           if (!request_.x_forwarded_for.empty()) request_.x_forwarded_for += ", ";
@@ -97,14 +111,22 @@ class RequestParser final : public bhttp::basic_parser<true> {
 
   static Method to_method(bhttp::verb verb) {
     switch (verb) {
-      case bhttp::verb::get: return Method::get;
-      case bhttp::verb::head: return Method::head;
-      case bhttp::verb::post: return Method::post;
-      case bhttp::verb::put: return Method::put;
-      case bhttp::verb::patch: return Method::patch;
-      case bhttp::verb::delete_: return Method::delete_;
-      case bhttp::verb::options: return Method::options;
-      default: return Method::other;
+      case bhttp::verb::get:
+        return Method::get;
+      case bhttp::verb::head:
+        return Method::head;
+      case bhttp::verb::post:
+        return Method::post;
+      case bhttp::verb::put:
+        return Method::put;
+      case bhttp::verb::patch:
+        return Method::patch;
+      case bhttp::verb::delete_:
+        return Method::delete_;
+      case bhttp::verb::options:
+        return Method::options;
+      default:
+        return Method::other;
     }
   }
 
@@ -277,8 +299,7 @@ bool Connection::answer_read_error(const beast::error_code& ec) {
   } else if (ec == bhttp::error::body_limit) {
     if (api) {
       problem(response_, Errc::payload_too_large,
-              "request body exceeds " + std::to_string(server_.options.max_body_bytes) +
-                  " bytes");
+              "request body exceeds " + std::to_string(server_.options.max_body_bytes) + " bytes");
     } else {
       response_.set(413, kTextPlain, "request body too large\n");
     }
@@ -319,8 +340,7 @@ awaitable<bool> Connection::write_response() {
   bool keep_alive =
       request_.keep_alive && !response_.close && !worker_.stopping && !response_.stream;
   response_.close = !keep_alive;
-  serialize_response(response_, request_.method == Method::head, keep_alive, request_.http10,
-                     out_);
+  serialize_response(response_, request_.method == Method::head, keep_alive, request_.http10, out_);
   set_deadline(server_.options.idle_timeout);  // a client that stops reading is dropped
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
   if (worker_.stopping && !response_.close) response_.close = true;
@@ -346,7 +366,8 @@ awaitable<void> Connection::stream_events() {
     bool more = response_.stream->poll(out_);
     if (!more && out_.empty()) break;
     if (!out_.empty()) {
-      [[maybe_unused]] auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
+      [[maybe_unused]] auto [ec, n] =
+          co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
       if (ec) break;
       continue;  // a wake may have come while writing: poll again before waiting
     }
@@ -430,9 +451,13 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
   impl_->bind();
 }
 
-Server::~Server() { impl_->pool.join(); }
+Server::~Server() {
+  impl_->pool.join();
+}
 
-std::uint16_t Server::port() const { return impl_->port; }
+std::uint16_t Server::port() const {
+  return impl_->port;
+}
 
 void Server::stop() {
   asio::post(impl_->control, [impl = impl_.get()] { impl->begin_stop(); });
@@ -455,16 +480,16 @@ void Server::run(RequestHandler& handler, std::function<void()> on_sighup) {
   }
 
   asio::signal_set signals(impl.control, SIGTERM, SIGINT, SIGHUP);
-  std::function<void(const beast::error_code&, int)> on_signal =
-      [&](const beast::error_code& ec, int signal) {
-        if (ec) return;
-        if (signal == SIGHUP) {
-          if (on_sighup) on_sighup();
-          signals.async_wait(on_signal);
-          return;
-        }
-        impl.begin_stop();
-      };
+  std::function<void(const beast::error_code&, int)> on_signal = [&](const beast::error_code& ec,
+                                                                     int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      if (on_sighup) on_sighup();
+      signals.async_wait(on_signal);
+      return;
+    }
+    impl.begin_stop();
+  };
   signals.async_wait(on_signal);
   // The control loop ends once a stop began: stop() posts begin_stop, signals call it.
   auto guard = asio::make_work_guard(impl.control);

@@ -25,8 +25,8 @@ struct ServerOptions {
   std::chrono::seconds body_timeout{30};
   std::chrono::seconds idle_timeout{60};
   std::chrono::milliseconds drain_timeout{4500};  // SIGTERM: in-flight requests get this long
-  std::chrono::seconds heartbeat_interval{15};     // event streams: comment line when idle
-  RequestObserver* observer = nullptr;             // metrics; may be null
+  std::chrono::seconds heartbeat_interval{15};    // event streams: comment line when idle
+  RequestObserver* observer = nullptr;            // metrics; may be null
 };
 
 class Server {

@@ -11,8 +11,7 @@ std::size_t RequestMetrics::route_index(std::string_view route) {
   return kRoutes.size() - 1;  // "other"
 }
 
-void RequestMetrics::observe(std::string_view route, int status,
-                             std::chrono::nanoseconds elapsed) {
+void RequestMetrics::observe(std::string_view route, int status, std::chrono::nanoseconds elapsed) {
   RouteSeries& series = routes_[route_index(route)];
   int clamped = std::clamp(status, kMinStatus, kMaxStatus);
   series.by_status[clamped - kMinStatus].fetch_add(1, std::memory_order_relaxed);
@@ -39,8 +38,9 @@ void RequestMetrics::render(std::string& out) const {
       out += line;
     }
   }
-  out += "# HELP shortener_http_request_duration_seconds Time from a complete request to its "
-         "response written, by route.\n";
+  out +=
+      "# HELP shortener_http_request_duration_seconds Time from a complete request to its "
+      "response written, by route.\n";
   out += "# TYPE shortener_http_request_duration_seconds histogram\n";
   for (std::size_t r = 0; r < kRoutes.size(); ++r) {
     const RouteSeries& series = routes_[r];

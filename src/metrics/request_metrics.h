@@ -18,9 +18,9 @@ class RequestMetrics final : public http::RequestObserver {
  public:
   // Route labels the router sets (Response::route); anything else is counted as "other".
   static constexpr std::array<std::string_view, 17> kRoutes = {
-      "redirect",   "preview",        "not_found",  "web",       "healthz",   "readyz",
-      "metrics",    "api_links",      "api_link",   "api_stats", "api_link_stats",
-      "api_export", "api_live",       "api_link_live", "api_other", "bad_request", "other"};
+      "redirect", "preview",       "not_found", "web",         "healthz",        "readyz",
+      "metrics",  "api_links",     "api_link",  "api_stats",   "api_link_stats", "api_export",
+      "api_live", "api_link_live", "api_other", "bad_request", "other"};
   // Upper bounds in seconds (Prometheus `le`).
   static constexpr std::array<double, 14> kBuckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                                       0.0025,  0.005,  0.01,    0.025,  0.05,

@@ -35,7 +35,9 @@ std::string ip_prefix(std::string_view text) {
 
 }  // namespace
 
-DailySalts::DailySalts(std::filesystem::path file) : file_(std::move(file)) { load(); }
+DailySalts::DailySalts(std::filesystem::path file) : file_(std::move(file)) {
+  load();
+}
 
 void DailySalts::load() {
   std::ifstream in(file_);
@@ -53,8 +55,8 @@ void DailySalts::save() const {
     for (const auto& [day, salt] : salts_) out << day << ' ' << salt << '\n';
   }
   std::error_code ec;
-  std::filesystem::permissions(temp, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write, ec);
+  std::filesystem::permissions(
+      temp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   std::filesystem::rename(temp, file_, ec);
 }
 
@@ -147,8 +149,8 @@ EnrichedClick ClickEnricher::enrich(const ClickEvent& event) {
   click.referrer = enrich::referrer_host(event.referer);
 
   enrich::VisitorDay day = event.at / kDayUs;
-  click.visitor = enrich::visitor_hash_hex(
-      salts_.for_day(day)->hash(event.ip, event.user_agent, day));
+  click.visitor =
+      enrich::visitor_hash_hex(salts_.for_day(day)->hash(event.ip, event.user_agent, day));
   if (keep_ip_prefix_) click.ip_prefix = ip_prefix(event.ip);
   return click;
 }

@@ -18,9 +18,13 @@ ClickShipper::ClickShipper(ClickBuffer& buffer, ClickQueue& queue,
                            std::chrono::milliseconds interval)
     : buffer_(buffer), queue_(queue), interval_(interval) {}
 
-ClickShipper::~ClickShipper() { stop(); }
+ClickShipper::~ClickShipper() {
+  stop();
+}
 
-void ClickShipper::start() { thread_ = std::thread([this] { run(); }); }
+void ClickShipper::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void ClickShipper::stop() {
   {
@@ -61,8 +65,8 @@ void ClickShipper::ship_once() {
   }
 }
 
-ClickWorkers::ClickWorkers(ClickQueue& queue, Enricher& enricher, ClickStore& store,
-                           LiveFeed& live, ClickWorkerOptions options)
+ClickWorkers::ClickWorkers(ClickQueue& queue, Enricher& enricher, ClickStore& store, LiveFeed& live,
+                           ClickWorkerOptions options)
     : queue_(queue), enricher_(enricher), store_(store), live_(live), options_(options) {}
 
 ClickWorkers::~ClickWorkers() {
@@ -91,8 +95,10 @@ bool ClickWorkers::drain_and_stop(std::chrono::steady_clock::time_point deadline
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   stuck_ = running_ > 0;
   for (auto& thread : threads_) {
-    if (stuck_) thread.detach();
-    else if (thread.joinable()) thread.join();
+    if (stuck_)
+      thread.detach();
+    else if (thread.joinable())
+      thread.join();
   }
   threads_.clear();
   return queue_.size() == 0;
@@ -111,8 +117,7 @@ void ClickWorkers::run() {
       continue;
     }
     queue_.nack(std::move(*delivery));
-    backoff = std::min(options_.max_backoff,
-                       std::max(std::chrono::milliseconds(50), backoff * 2));
+    backoff = std::min(options_.max_backoff, std::max(std::chrono::milliseconds(50), backoff * 2));
     // Sleep in small steps so shutdown is not held up by a long backoff.
     for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stop_now_;
          slept += std::chrono::milliseconds(10))

@@ -59,9 +59,9 @@ class ClickShipper {
 
 struct ClickWorkerOptions {
   int threads = 2;
-  std::size_t batch_max = 1000;                    // events per store transaction
-  std::chrono::milliseconds batch_wait{50};        // wait for the first event of a batch
-  std::chrono::milliseconds max_backoff{5000};     // store failing: retry at most this late
+  std::size_t batch_max = 1000;                 // events per store transaction
+  std::chrono::milliseconds batch_wait{50};     // wait for the first event of a batch
+  std::chrono::milliseconds max_backoff{5000};  // store failing: retry at most this late
 };
 
 struct ClickWorkerCounters {

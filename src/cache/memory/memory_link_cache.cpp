@@ -58,16 +58,16 @@ void MemoryLinkCache::put_negative(std::string_view slug, std::uint64_t ticket) 
 void MemoryLinkCache::insert(std::string_view slug, CachedLinkPtr link, std::uint64_t ticket,
                              std::chrono::seconds ttl) {
   Shard& shard = shard_for(slug, Hash{}(slug));
-  std::size_t bytes = slug.size() + (link ? link->url.size() + link->slug.size() : 0) +
-                      kEntryOverheadBytes;
+  std::size_t bytes =
+      slug.size() + (link ? link->url.size() + link->slug.size() : 0) + kEntryOverheadBytes;
   std::lock_guard lock(shard.mutex);
   if (ticket != shard.generation) return;  // invalidated since the miss: value may be stale
   if (auto found = shard.index.find(slug); found != shard.index.end()) erase(shard, found->second);
   shard.lru.push_front(Entry{std::string(slug), std::move(link), SteadyClock::now() + ttl, bytes});
   shard.index.emplace(shard.lru.front().slug, shard.lru.begin());
   shard.bytes += bytes;
-  while (!shard.lru.empty() && (shard.index.size() > max_entries_per_shard_ ||
-                                shard.bytes > max_bytes_per_shard_)) {
+  while (!shard.lru.empty() &&
+         (shard.index.size() > max_entries_per_shard_ || shard.bytes > max_bytes_per_shard_)) {
     erase(shard, std::prev(shard.lru.end()));
     ++shard.evictions;
   }

@@ -32,9 +32,8 @@ int MemoryRateLimiter::acquire(std::string_view key) {
 
 void MemoryRateLimiter::sweep(SteadyClock::time_point now) {
   auto full_after = std::chrono::duration<double>(capacity_ / refill_per_second_);
-  std::erase_if(buckets_, [&](const auto& item) {
-    return now - item.second.updated >= full_after;
-  });
+  std::erase_if(buckets_,
+                [&](const auto& item) { return now - item.second.updated >= full_after; });
   next_sweep_ = now + kSweepInterval;
 }
 

@@ -115,7 +115,8 @@ Result<CreateLink> parse_create(const json::object& body) {
 Result<LinkPatch> parse_patch(const json::object& body) {
   if (auto ok = only_fields(body, {"url", "expires_at", "title"}); !ok)
     return std::unexpected(ok.error());
-  if (body.empty()) return fail(Errc::invalid_input, "nothing to change: give url, title or expires_at");
+  if (body.empty())
+    return fail(Errc::invalid_input, "nothing to change: give url, title or expires_at");
   LinkPatch patch;
   auto url = string_field(body, "url", false);
   if (!url) return std::unexpected(url.error());

@@ -16,22 +16,35 @@ constexpr std::size_t kMaxRecordedQueryBytes = 2048;
 void html_escape_into(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
 }
 
 void page(Response& response, int status, std::string_view title, std::string_view message) {
-  std::string body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width\"><title>";
+  std::string body =
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width\"><title>";
   html_escape_into(body, title);
-  body += "</title></head><body style=\"font-family:system-ui,sans-serif;max-width:40rem;"
-          "margin:4rem auto;padding:0 1rem\"><h1>";
+  body +=
+      "</title></head><body style=\"font-family:system-ui,sans-serif;max-width:40rem;"
+      "margin:4rem auto;padding:0 1rem\"><h1>";
   html_escape_into(body, title);
   body += "</h1><p>";
   html_escape_into(body, message);
@@ -50,8 +63,7 @@ void record_click(const RouteContext& ctx, const Request& request, const CachedL
       .account_id = link.account_id,
       .slug = link.slug,
       .at = now,
-      .ip = client_address(request.peer, request.x_forwarded_for, ctx.trusted_proxies)
-                .to_string(),
+      .ip = client_address(request.peer, request.x_forwarded_for, ctx.trusted_proxies).to_string(),
       .user_agent = request.user_agent,
       .referer = request.referer,
       .accept_language = request.accept_language,
@@ -107,8 +119,7 @@ void redirect(const RouteContext& ctx, const Request& request, std::string_view 
     record_click(ctx, request, *resolution.link);
 }
 
-void preview(const RouteContext& ctx, const Request&, std::string_view slug,
-             Response& response) {
+void preview(const RouteContext& ctx, const Request&, std::string_view slug, Response& response) {
   auto resolution = ctx.links.resolve(slug);
   if (resolution.kind != Resolution::Kind::found) {
     answer(resolution, response);
@@ -124,8 +135,9 @@ void preview(const RouteContext& ctx, const Request&, std::string_view slug,
   html_escape_into(body, ctx.public_url);
   body += "/";
   html_escape_into(body, slug);
-  body += "</code> leads to:</p><p style=\"word-break:break-all\"><a rel=\"noopener noreferrer "
-          "nofollow\" href=\"";
+  body +=
+      "</code> leads to:</p><p style=\"word-break:break-all\"><a rel=\"noopener noreferrer "
+      "nofollow\" href=\"";
   html_escape_into(body, url);
   body += "\">";
   html_escape_into(body, url);

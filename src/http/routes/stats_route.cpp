@@ -87,7 +87,8 @@ Result<Link> link_for_analytics(const RouteContext& ctx, const Request& request,
 // CSV cell: quoted when needed; a leading =,+,-,@ is neutralised so spreadsheets do not
 // evaluate it (CSV injection), since referrers and destinations are visitor-controlled.
 void csv_cell(std::string& out, std::string_view value) {
-  bool formula = !value.empty() && std::string_view("=+-@\t\r").find(value[0]) != std::string_view::npos;
+  bool formula =
+      !value.empty() && std::string_view("=+-@\t\r").find(value[0]) != std::string_view::npos;
   bool quote = formula || value.find_first_of(",\"\r\n") != std::string_view::npos;
   if (quote) out += '"';
   if (formula) out += '\'';
@@ -229,8 +230,8 @@ void account_stats(const RouteContext& ctx, const Request& request, Response& re
   for (const auto& [id, clicks] : stats.top_links) {
     auto it = by_id.find(id);
     if (it == by_id.end()) continue;
-    top.push_back(json::object{
-        {"slug", it->second->slug}, {"url", it->second->url}, {"clicks", clicks}});
+    top.push_back(
+        json::object{{"slug", it->second->slug}, {"url", it->second->url}, {"clicks", clicks}});
   }
   out["links"] = static_cast<std::int64_t>(links->size());
   out["top_links"] = std::move(top);

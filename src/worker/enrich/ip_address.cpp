@@ -1,12 +1,10 @@
 #include "worker/enrich/ip_address.h"
 
-
 #include <algorithm>
 #include <cstring>
 
 namespace shortener::enrich {
 namespace {
-
 
 struct Prefix {
   std::array<std::uint8_t, 16> bytes;

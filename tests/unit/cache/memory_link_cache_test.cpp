@@ -9,7 +9,8 @@ namespace shortener {
 namespace {
 
 CachedLinkPtr link(std::string slug, std::string url = "https://example.com/") {
-  return std::make_shared<const CachedLink>(CachedLink{.id = 1, .slug = std::move(slug), .url = std::move(url)});
+  return std::make_shared<const CachedLink>(
+      CachedLink{.id = 1, .slug = std::move(slug), .url = std::move(url)});
 }
 
 using Outcome = LinkCache::Outcome;
@@ -91,7 +92,8 @@ TEST(MemoryLinkCache, EvictsLeastRecentlyUsedBeyondEntryLimit) {
 }
 
 TEST(MemoryLinkCache, EvictsBeyondByteLimit) {
-  MemoryLinkCache cache(MemoryLinkCacheOptions{.max_entries = 1000, .max_bytes = 2000, .shards = 1});
+  MemoryLinkCache cache(
+      MemoryLinkCacheOptions{.max_entries = 1000, .max_bytes = 2000, .shards = 1});
   for (int i = 0; i < 20; ++i) {
     std::string slug = "s" + std::to_string(i);
     cache.put(link(slug, "https://example.com/" + std::string(500, 'x')), cache.get(slug).ticket);

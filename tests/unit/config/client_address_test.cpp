@@ -5,7 +5,9 @@
 namespace shortener {
 namespace {
 
-IpAddress ip(std::string_view text) { return IpAddress::parse(text).value(); }
+IpAddress ip(std::string_view text) {
+  return IpAddress::parse(text).value();
+}
 
 TEST(IpAddress, ParsesAndPrints) {
   EXPECT_EQ(ip("1.2.3.4").to_string(), "1.2.3.4");
@@ -39,16 +41,16 @@ TEST(ClientAddress, RightmostUntrustedHop) {
     const char* xff;
     const char* expected;
   } cases[] = {
-      {"203.0.113.9", "1.1.1.1", "203.0.113.9"},              // untrusted peer: XFF ignored
-      {"127.0.0.1", "", "127.0.0.1"},                         // trusted peer, no header
-      {"127.0.0.1", "8.8.8.8", "8.8.8.8"},                    // one proxy
-      {"127.0.0.1", "6.6.6.6, 8.8.8.8", "8.8.8.8"},           // client-supplied left part ignored
-      {"127.0.0.1", "8.8.8.8, 10.1.2.3", "8.8.8.8"},          // chain of trusted proxies
-      {"127.0.0.1", "10.1.1.1, 10.2.2.2", "10.1.1.1"},        // all trusted: leftmost
-      {"127.0.0.1", "8.8.8.8, garbage", "127.0.0.1"},         // invalid hop: stop at last good
-      {"127.0.0.1", " 2001:db8::5 ", "2001:db8::5"},          // IPv6 with spaces
-      {"127.0.0.1", "::ffff:1.2.3.4", "1.2.3.4"},             // mapped
-      {"127.0.0.1", "1.2.3.4:5678", "127.0.0.1"},             // ports are not addresses
+      {"203.0.113.9", "1.1.1.1", "203.0.113.9"},        // untrusted peer: XFF ignored
+      {"127.0.0.1", "", "127.0.0.1"},                   // trusted peer, no header
+      {"127.0.0.1", "8.8.8.8", "8.8.8.8"},              // one proxy
+      {"127.0.0.1", "6.6.6.6, 8.8.8.8", "8.8.8.8"},     // client-supplied left part ignored
+      {"127.0.0.1", "8.8.8.8, 10.1.2.3", "8.8.8.8"},    // chain of trusted proxies
+      {"127.0.0.1", "10.1.1.1, 10.2.2.2", "10.1.1.1"},  // all trusted: leftmost
+      {"127.0.0.1", "8.8.8.8, garbage", "127.0.0.1"},   // invalid hop: stop at last good
+      {"127.0.0.1", " 2001:db8::5 ", "2001:db8::5"},    // IPv6 with spaces
+      {"127.0.0.1", "::ffff:1.2.3.4", "1.2.3.4"},       // mapped
+      {"127.0.0.1", "1.2.3.4:5678", "127.0.0.1"},       // ports are not addresses
   };
   for (const auto& c : cases)
     EXPECT_EQ(client_address(ip(c.peer), c.xff, trusted).to_string(), c.expected)

@@ -1,3 +1,5 @@
+#include "worker/click_pipeline.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,15 +11,20 @@
 #include "live/memory/memory_live_feed.h"
 #include "queue/memory/memory_click_queue.h"
 #include "worker/click_buffer.h"
-#include "worker/click_pipeline.h"
 
 namespace shortener {
 namespace {
 
 ClickEvent event(int i) {
   TimeUs at = 1'700'000'000'000'000 + i;
-  return ClickEvent{.id = new_event_id(at), .link_id = 1, .slug = "abc", .at = at,
-                    .ip = "8.8.8.8", .user_agent = "ua", .referer = "", .destination = "https://e/"};
+  return ClickEvent{.id = new_event_id(at),
+                    .link_id = 1,
+                    .slug = "abc",
+                    .at = at,
+                    .ip = "8.8.8.8",
+                    .user_agent = "ua",
+                    .referer = "",
+                    .destination = "https://e/"};
 }
 
 TEST(EventId, UniqueAndOrderedWithinAThread) {
@@ -146,9 +153,10 @@ TEST(ClickPipeline, EveryBufferedClickIsStoredOnceDespiteStoreFailures) {
   FlakyStore store;
   CopyEnricher enricher;
   ClickShipper shipper(buffer, queue, std::chrono::milliseconds(1));
-  ClickWorkers workers(queue, enricher, store, live,
-                       ClickWorkerOptions{.threads = 2, .batch_max = 100,
-                                          .batch_wait = std::chrono::milliseconds(5)});
+  ClickWorkers workers(
+      queue, enricher, store, live,
+      ClickWorkerOptions{
+          .threads = 2, .batch_max = 100, .batch_wait = std::chrono::milliseconds(5)});
   shipper.start();
   workers.start();
   std::vector<std::thread> producers;

@@ -1,8 +1,8 @@
-#include "live/memory/memory_live_feed.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
+
+#include "live/memory/memory_live_feed.h"
 
 namespace shortener {
 namespace {
@@ -45,7 +45,8 @@ TEST(MemoryLiveFeed, UnsubscribesOnDestruction) {
 TEST(MemoryLiveFeed, LastEventIdReplaysWhatCameAfter) {
   MemoryLiveFeed feed;
   feed.publish({click("01A", 1, 1), click("01B", 1, 1), click("01C", 1, 1)});
-  auto sub = feed.subscribe({}, [] {}, "01A");
+  auto sub = feed.subscribe(
+      {}, [] {}, "01A");
   auto replayed = sub->drain();
   ASSERT_EQ(replayed.size(), 2u);
   EXPECT_EQ(replayed[0]->id, "01B");
