@@ -12,22 +12,25 @@ namespace shortener {
 
 namespace {
 
+// One adapter object serves links + accounts, another clicks + stats, for every backend.
+template <class LinkAdapter, class ClickAdapter>
+Stores assemble(std::shared_ptr<LinkAdapter> links, std::shared_ptr<ClickAdapter> analytics) {
+  return Stores{.links = links.get(),
+                .accounts = links.get(),
+                .clicks = analytics.get(),
+                .stats = analytics.get(),
+                .link_owner = links,
+                .click_owner = analytics};
+}
+
 Result<Stores> open_sqlite(const StoreConfig& config, int readers) {
   auto store = SqliteStore::open((config.data_dir / "shortener.db").string(),
                                  SqliteOptions{.readers = readers});
   if (!store) return std::unexpected(store.error());
   auto clicks = (*store)->open_click_store(std::max(2, readers));
   if (!clicks) return std::unexpected(clicks.error());
-  Stores stores;
-  std::shared_ptr<SqliteStore> links = std::move(*store);
-  std::shared_ptr<SqliteClickStore> analytics = std::move(*clicks);
-  stores.links = links.get();
-  stores.accounts = links.get();
-  stores.clicks = analytics.get();
-  stores.stats = analytics.get();
-  stores.link_owner = links;
-  stores.click_owner = analytics;
-  return stores;
+  return assemble(std::shared_ptr<SqliteStore>(std::move(*store)),
+                  std::shared_ptr<SqliteClickStore>(std::move(*clicks)));
 }
 
 Result<Stores> open_postgres(const StoreConfig& config, bool migrate) {
@@ -40,16 +43,8 @@ Result<Stores> open_postgres(const StoreConfig& config, bool migrate) {
   if (!store) return std::unexpected(store.error());
   auto clicks = (*store)->open_click_store(std::max(2, config.pool_size / 2));
   if (!clicks) return std::unexpected(clicks.error());
-  Stores stores;
-  std::shared_ptr<PostgresStore> links = std::move(*store);
-  std::shared_ptr<PostgresClickStore> analytics = std::move(*clicks);
-  stores.links = links.get();
-  stores.accounts = links.get();
-  stores.clicks = analytics.get();
-  stores.stats = analytics.get();
-  stores.link_owner = links;
-  stores.click_owner = analytics;
-  return stores;
+  return assemble(std::shared_ptr<PostgresStore>(std::move(*store)),
+                  std::shared_ptr<PostgresClickStore>(std::move(*clicks)));
 }
 
 }  // namespace
