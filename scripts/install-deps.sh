@@ -17,11 +17,18 @@ TEST_PACKAGES=(
   python3 clang-16 libclang-rt-16-dev clang-format
   wrk nginx-light sqlite3 chromium fonts-noto-color-emoji
   postgresql-15 postgresql-client-15 redis-server
+  prometheus prometheus-pushgateway python3-yaml
+  yamllint shellcheck openssl
 )
 
 packages=("${BUILD_PACKAGES[@]}")
 [[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
 apt_install "${packages[@]}"
+# tests/deploy renders the Kubernetes manifests with `kubectl kustomize`. Any kubectl will do;
+# Debian's kubernetes-client would clash with one installed from another source (same file).
+if [[ "${1:-}" == "--test" ]] && ! command -v kubectl >/dev/null; then
+  apt_install kubernetes-client
+fi
 
 # Node.js: the web app's toolchain (Vite 8, Vitest 4) needs Node 20 or newer. Debian 12's own
 # nodejs is 18; a machine with NodeSource's nodejs (which bundles npm) keeps it.

@@ -2,7 +2,9 @@
 # README command 2: set up and run the whole test suite, as CI does:
 #   1. dependencies and data files;
 #   2. optimised build: unit + contract tests (ctest, SQLite and a throwaway PostgreSQL) and
-#      black-box e2e tests on the binary, on SQLite and again on PostgreSQL; browser tests;
+#      black-box e2e tests on the binary, on SQLite and again in production mode (PostgreSQL +
+#      Redis, with a 2-replica + 2-worker cluster test); browser tests; observability and
+#      deployment checks (Prometheus, promtool, dashboards, manifests);
 #   3. the same suites under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   4. a bounded libFuzzer run on URL validation and slug parsing.
 # Environment: SKIP_ASAN=1, SKIP_FUZZ=1 shorten local runs; FUZZ_SECONDS (default 30).
@@ -43,11 +45,16 @@ run_suites() {
 say "build (RelWithDebInfo)"
 build_dir build -DSHORTENER_TESTS=ON -DSHORTENER_BENCH=ON
 run_suites build
-say "e2e tests against build/shortener on PostgreSQL"
-SHORTENER_E2E_DATABASE_URL="$SHORTENER_TEST_PG_URL" SHORTENER_E2E_REQUIRE=1 \
-  SHORTENER_BIN="$ROOT/build/shortener" python3 -m unittest discover -s tests/e2e -t .
+say "deployment files (tests/deploy)"
+"$ROOT/tests/deploy/run.sh"
+say "e2e tests against build/shortener in production mode (PostgreSQL + Redis, incl. the cluster test)"
+SHORTENER_E2E_DATABASE_URL="$SHORTENER_TEST_PG_URL" SHORTENER_E2E_REDIS_URL="$SHORTENER_TEST_REDIS_URL" \
+  SHORTENER_E2E_REQUIRE=1 SHORTENER_BIN="$ROOT/build/shortener" \
+  python3 -m unittest discover -s tests/e2e -t .
 say "browser end-to-end tests (Chromium) against build/shortener"
 SHORTENER_E2E_REQUIRE=1 SHORTENER_BIN="$ROOT/build/shortener" node web/e2e/dashboard.e2e.mjs
+say "observability: dashboards, alert rules, Terraform, /metrics, a real Prometheus and Pushgateway"
+SHORTENER_OBS_REQUIRE_WORKER=1 SHORTENER_BIN="$ROOT/build/shortener" "$ROOT/tests/observability/run.sh"
 
 if [[ "${SKIP_ASAN:-0}" != 1 ]]; then
   say "build (ASan + UBSan)"

@@ -55,6 +55,22 @@ void add_enrich_options(CLI::App& app, EnrichConfig& c) {
        "Store the /24 (IPv4) or /48 (IPv6) of click addresses (default: no address at all)");
 }
 
+void add_redis_options(CLI::App& app, std::string& url, std::string& prefix,
+                       const std::string& url_help) {
+  option(app, "--redis-url", url, url_help);
+  option(app, "--redis-prefix", prefix,
+         "Prefix of every Redis key and channel (several deployments on one Redis)");
+}
+
+void add_log_options(CLI::App& app, LogConfig& c) {
+  option(app, "--log-level", c.level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  option(app, "--log-format", c.format, "text (for people) or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
+  flag(app, "--access-log", c.access_log,
+       "Log every HTTP request: method, path without query, status, duration, client, request id");
+}
+
 void add_serve_options(CLI::App& app, ServeConfig& c) {
   add_store_options(app, c.store);
   option(app, "--listen", c.listen, "Address to listen on, HOST:PORT (port 0: any free port)");
@@ -65,7 +81,9 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
          "Comma-separated CIDRs of proxies whose X-Forwarded-For is believed");
   app.add_option("--admin-key", c.admin_key, "Admin API key (created and printed when absent)")
       ->envname("SHORTENER_ADMIN_KEY");
-  option(app, "--redis-url", c.redis_url, "redis://HOST:PORT for the production cache and queue");
+  add_redis_options(app, c.redis_url, c.redis_prefix,
+                    "redis://[:PASSWORD@]HOST:PORT[/DB]: production mode (cache, click queue, live "
+                    "feed, rate limits in Redis; needs --database-url)");
   flag(app, "--no-anonymous", c.no_anonymous, "Refuse link creation without an API key");
   option(app, "--anon-rate-limit", c.anon_rate_limit,
          "Anonymous link creations per minute per client address")
@@ -102,8 +120,7 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
   flag(app, "--no-migrate", c.no_migrate, "Production mode: do not apply schema migrations");
   option(app, "--web-dir", c.web_dir,
          "Built web app to serve (default: web/dist of the source tree the binary was built in)");
-  option(app, "--log-level", c.log_level, "trace, debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  add_log_options(app, c.log);
 }
 
 // A data dir we cannot create or write into is a start-up error, reported before anything runs.
@@ -164,6 +181,11 @@ std::optional<std::string> validate_serve(ServeConfig& c) {
   if (c.admin_key && c.admin_key->size() < 16) return "--admin-key must be at least 16 characters";
   if (!c.redis_url.empty() && !c.redis_url.starts_with("redis://"))
     return "--redis-url must start with redis://";
+  if (!c.redis_url.empty() && c.store.database_url.empty())
+    return "--redis-url (production mode) needs --database-url postgres://...";
+  if (c.with_worker && c.redis_url.empty())
+    return "--with-worker is for production mode (--redis-url); the embedded default always "
+           "runs its click workers";
   return validate_store(c.store);
 }
 
@@ -202,18 +224,36 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
       "worker", "Production mode: consume clicks from Redis, enrich, store in PostgreSQL");
   add_store_options(*worker_cmd, worker.store);
   add_enrich_options(*worker_cmd, worker.enrich);
-  option(*worker_cmd, "--redis-url", worker.redis_url, "redis://HOST:PORT of the click queue");
+  add_redis_options(*worker_cmd, worker.redis_url, worker.redis_prefix,
+                    "redis://[:PASSWORD@]HOST:PORT[/DB] of the click queue");
   option(*worker_cmd, "--concurrency", worker.concurrency, "Consumer threads")
       ->check(CLI::Range(1, 64));
   option(*worker_cmd, "--metrics-listen", worker.metrics_listen,
          "HOST:PORT serving /metrics, /healthz and /readyz");
-  option(*worker_cmd, "--log-level", worker.log_level, "trace, debug, info, warn, error")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  add_log_options(*worker_cmd, worker.log);
 
   MigrateConfig migrate;
   auto* migrate_cmd =
       app.add_subcommand("migrate", "Apply schema migrations (safe to run twice or concurrently)");
   add_store_options(*migrate_cmd, migrate.store);
+
+  DeadLettersConfig dead;
+  auto* dead_cmd = app.add_subcommand("dead-letters",
+                                      "Production mode: list or replay clicks that failed to store")
+                       ->require_subcommand(1);
+  auto* dead_list =
+      dead_cmd->add_subcommand("list", "Print dead letters, oldest first, as JSON lines");
+  auto* dead_replay =
+      dead_cmd->add_subcommand("replay", "Move dead letters back into the click stream");
+  for (auto* cmd : {dead_list, dead_replay}) {
+    add_redis_options(*cmd, dead.redis_url, dead.redis_prefix,
+                      "redis://[:PASSWORD@]HOST:PORT[/DB] of the click queue");
+    option(*cmd, "--limit", dead.limit, "At most this many")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  }
+  option(*dead_list, "--after", dead.after, "List the page after this dead-letter id");
+  dead_replay->add_option("--id", dead.ids, "Dead-letter id to replay (repeatable)");
+  dead_replay->add_flag("--all", dead.all, "Replay the oldest --limit dead letters");
 
   KeysCreateConfig keys;
   auto* keys_cmd = app.add_subcommand("keys", "Manage API keys")->require_subcommand(1);
@@ -240,6 +280,14 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   } else if (worker_cmd->parsed()) {
     problem = validate_worker(worker);
     if (!problem) return worker;
+  } else if (dead_cmd->parsed()) {
+    dead.replay = dead_replay->parsed();
+    if (!dead.redis_url.starts_with("redis://"))
+      problem = "dead-letters needs --redis-url redis://HOST:PORT";
+    else if (dead.replay && dead.all == !dead.ids.empty())
+      problem = "dead-letters replay needs either --all or one or more --id";
+    else
+      return dead;
   } else if (migrate_cmd->parsed()) {
     problem = validate_store(migrate.store);
     if (!problem) return migrate;

@@ -33,6 +33,13 @@ struct EnrichConfig {
   bool keep_ip_prefix = false;
 };
 
+// Logging: shared by `serve` and `worker`.
+struct LogConfig {
+  std::string level = "info";   // trace, debug, info, warn, error
+  std::string format = "text";  // text (human) | json (one object per line)
+  bool access_log = false;      // one line per HTTP request
+};
+
 struct ServeConfig {
   StoreConfig store;
   std::string listen = "0.0.0.0:8080";
@@ -43,7 +50,8 @@ struct ServeConfig {
   std::string trust_proxy_text;
   std::vector<Cidr> trust_proxy;
   std::optional<std::string> admin_key;
-  std::string redis_url;
+  std::string redis_url;     // set: production mode (needs --database-url postgres://)
+  std::string redis_prefix;  // prepended to every Redis key and channel
   bool no_anonymous = false;
   int anon_rate_limit = 30;  // anonymous creations per minute per client address
   int slug_length = 7;
@@ -56,7 +64,7 @@ struct ServeConfig {
   int idle_timeout_s = 60;    // keep-alive connection with no request in progress
   std::size_t cache_entries = 1'000'000;
   std::size_t cache_mb = 256;
-  std::string log_level = "info";
+  LogConfig log;
   // Click tracking.
   EnrichConfig enrich;
   int worker_threads = 2;
@@ -70,17 +78,30 @@ struct ServeConfig {
 struct WorkerConfig {
   StoreConfig store;
   std::string redis_url;
+  std::string redis_prefix;
   EnrichConfig enrich;
   int concurrency = 2;
   std::string metrics_listen = "0.0.0.0:9091";
   std::string metrics_host;  // split from metrics_listen by validation
   std::uint16_t metrics_port = 9091;
-  std::string log_level = "info";
+  LogConfig log;
 };
 
 // `shortener migrate`: apply schema migrations and exit.
 struct MigrateConfig {
   StoreConfig store;
+};
+
+// `shortener dead-letters list|replay`: inspect and re-queue clicks that exhausted their
+// deliveries in production mode.
+struct DeadLettersConfig {
+  std::string redis_url;
+  std::string redis_prefix;
+  bool replay = false;           // false: list
+  std::size_t limit = 100;       // list: at most this many; replay --all: at most this many
+  std::string after;             // list: the page after this dead-letter id
+  std::vector<std::string> ids;  // replay: these dead letters
+  bool all = false;              // replay: the oldest `limit`
 };
 
 struct KeysCreateConfig {
@@ -90,7 +111,8 @@ struct KeysCreateConfig {
 
 // The outcome of parsing argv: a command to run, or an exit code (help printed: 0; usage or
 // configuration error printed as one line: 2).
-using CommandLine = std::variant<ServeConfig, KeysCreateConfig, WorkerConfig, MigrateConfig, int>;
+using CommandLine = std::variant<ServeConfig, KeysCreateConfig, WorkerConfig, MigrateConfig,
+                                 DeadLettersConfig, int>;
 
 CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& out,
                                std::ostream& err);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/ip.h"
+#include "http/request_id.h"
 
 namespace shortener::http {
 
@@ -27,6 +28,7 @@ struct Request {
   std::string last_event_id;
   std::string body;
   IpAddress peer;  // the TCP peer
+  RequestId id;    // X-Request-Id when sane, else generated; set before routing
   bool keep_alive = true;
   bool http10 = false;  // HTTP/1.0 keep-alive needs an explicit Connection: keep-alive
 
@@ -38,6 +40,7 @@ struct Request {
           &content_type, &x_forwarded_for, &last_event_id, &body})
       s->clear();
     path = query = {};
+    id.clear();
     keep_alive = true;
   }
   // Splits target into path and query; called by the server once the head is parsed.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +41,7 @@ struct Response {
   std::string body;
   std::shared_ptr<EventStream> stream;  // set: no Content-Length, body streamed until close
   std::string_view route;               // metrics label set by the router (static storage)
+  std::string_view request_id;          // sent as X-Request-Id; set by the server
   bool close = false;                   // send Connection: close and close after writing
 
   void reset() {
@@ -49,7 +51,7 @@ struct Response {
     headers.clear();
     body.clear();
     stream.reset();
-    route = {};
+    route = request_id = {};
     close = false;
   }
   void set(int code, std::string_view type, std::string text) {
@@ -65,6 +67,16 @@ class RequestObserver {
  public:
   virtual ~RequestObserver() = default;
   virtual void observe(std::string_view route, int status, std::chrono::nanoseconds elapsed) = 0;
+};
+
+// Told about every answered request when the access log is on (null: off, one branch per
+// request). Called on I/O threads after the response was written: must be thread-safe.
+// `body_bytes` is what was sent of the body (0 for HEAD; for event streams, the head only).
+class AccessLog {
+ public:
+  virtual ~AccessLog() = default;
+  virtual void record(const Request& request, const Response& response,
+                      std::chrono::nanoseconds elapsed, std::size_t body_bytes) = 0;
 };
 
 // Handles requests for the server. try_handle_fast runs on an I/O thread and must not block;

@@ -24,7 +24,10 @@ struct RouteContext {
   const Clock& clock;
   std::string public_url;  // no trailing slash
   std::vector<Cidr> trusted_proxies;
-  std::function<Result<void>()> ready;   // readiness of the stores
+  std::function<Result<void>()> ready;  // readiness of the stores
+  // Empty when every other dependency answers; else what is degraded (the replica still
+  // serves: /readyz stays 200 and says so). May be empty.
+  std::function<std::string()> degraded;
   std::function<std::string()> metrics;  // Prometheus text exposition
   const StaticAssets* web = nullptr;     // the web app (may serve nothing)
 };

@@ -89,6 +89,8 @@ class RequestParser final : public bhttp::basic_parser<true> {
           request_.x_forwarded_for.append(v);
         } else if (beast::iequals(name, "last-event-id")) {
           request_.last_event_id.assign(v);
+        } else if (beast::iequals(name, "x-request-id")) {
+          request_.id.assign(v);  // an unacceptable id is ignored: we make one up instead
         }
     }
   }
@@ -198,11 +200,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Phase { waiting, reading, handling, writing, streaming };
 
   awaitable<bool> read_request();
+  awaitable<void> reject(const beast::error_code& ec);
   awaitable<void> handle_request();
   awaitable<bool> write_response();
   awaitable<void> watchdog(std::shared_ptr<Connection> self);
   awaitable<void> stream_events();
   bool answer_read_error(const beast::error_code& ec);
+  // One access-log line for the response just written; a single branch when the log is off.
+  void log_access(std::chrono::nanoseconds elapsed, bool written) {
+    AccessLog* log = server_.options.access_log;
+    if (log == nullptr) return;
+    bool body_sent = written && request_.method != Method::head && !response_.stream;
+    log->record(request_, response_, elapsed, body_sent ? response_.body.size() : 0);
+  }
   void set_deadline(std::chrono::seconds timeout) { deadline_ = SteadyClock::now() + timeout; }
   void close() {
     beast::error_code ignored;
@@ -240,8 +250,10 @@ awaitable<void> Connection::serve() {
     auto started = SteadyClock::now();
     co_await handle_request();
     bool written = co_await write_response();
+    auto elapsed = SteadyClock::now() - started;
     if (auto* observer = server_.options.observer)
-      observer->observe(response_.route, response_.status, SteadyClock::now() - started);
+      observer->observe(response_.route, response_.status, elapsed);
+    log_access(elapsed, written);
     if (!written) break;
     if (response_.stream) {
       if (request_.method != Method::head) co_await stream_events();
@@ -271,14 +283,15 @@ awaitable<bool> Connection::read_request() {
   RequestParser parser(request_, options);
   auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
   if (ec) {
-    if (answer_read_error(ec)) co_await write_response();
+    co_await reject(ec);
     co_return false;
   }
+  if (request_.id.empty()) request_.id.generate();
   if (!parser.is_done()) {
     set_deadline(options.body_timeout);
     auto [body_ec, body_n] = co_await bhttp::async_read(socket_, buffer_, parser, kTuple);
     if (body_ec) {
-      if (answer_read_error(body_ec)) co_await write_response();
+      co_await reject(body_ec);
       co_return false;
     }
   }
@@ -288,11 +301,18 @@ awaitable<bool> Connection::read_request() {
 }
 
 // Bad requests get a short plain answer before the connection closes; a peer that went
-// away or timed out gets nothing. Returns whether there is a response to write.
+// away or timed out gets nothing.
+awaitable<void> Connection::reject(const beast::error_code& ec) {
+  if (!answer_read_error(ec)) co_return;
+  bool written = co_await write_response();
+  log_access(std::chrono::nanoseconds(0), written);
+}
+
+// Fills in the answer to a failed read; returns whether there is one to write.
 bool Connection::answer_read_error(const beast::error_code& ec) {
   response_.reset();
   response_.close = true;
-  request_.method = Method::get;
+  if (request_.method == Method::head) request_.method = Method::get;  // the answer has a body
   bool api = std::string_view(request_.target).starts_with("/api/");
   if (ec == bhttp::error::header_limit) {
     response_.set(431, kTextPlain, "request header fields too large\n");
@@ -310,6 +330,7 @@ bool Connection::answer_read_error(const beast::error_code& ec) {
     return false;
   }
   response_.route = "bad_request";
+  if (request_.id.empty()) request_.id.generate();
   if (auto* observer = server_.options.observer)
     observer->observe(response_.route, response_.status, std::chrono::nanoseconds(0));
   return true;
@@ -340,6 +361,7 @@ awaitable<bool> Connection::write_response() {
   bool keep_alive =
       request_.keep_alive && !response_.close && !worker_.stopping && !response_.stream;
   response_.close = !keep_alive;
+  response_.request_id = request_.id.view();
   serialize_response(response_, request_.method == Method::head, keep_alive, request_.http10, out_);
   set_deadline(server_.options.idle_timeout);  // a client that stops reading is dropped
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);

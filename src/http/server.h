@@ -27,6 +27,7 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{4500};  // SIGTERM: in-flight requests get this long
   std::chrono::seconds heartbeat_interval{15};    // event streams: comment line when idle
   RequestObserver* observer = nullptr;            // metrics; may be null
+  AccessLog* access_log = nullptr;                // null: no access log
 };
 
 class Server {

@@ -89,6 +89,7 @@ void serialize_response(const Response& response, bool head_only, bool keep_aliv
   if (!response.location.empty()) append_header(out, "Location", response.location);
   if (!response.cache_control.empty()) append_header(out, "Cache-Control", response.cache_control);
   for (const auto& [name, value] : response.headers) append_header(out, name, value);
+  if (!response.request_id.empty()) append_header(out, "X-Request-Id", response.request_id);
   if (response.status != 204 && !response.stream) {
     auto length_end = std::to_chars(number, number + sizeof number, response.body.size()).ptr;
     append_header(out, "Content-Length", std::string_view(number, length_end - number));

@@ -18,7 +18,8 @@ inline constexpr std::string_view kNoStore = "no-store";
 std::string_view reason_phrase(int status);
 
 // Appends the status line, headers (Date, Content-Type, Location, Cache-Control, extra headers,
-// Content-Length, Connection) and, unless head_only, the body to `out` (cleared first).
+// X-Request-Id, Content-Length, Connection) and, unless head_only, the body to `out` (cleared
+// first).
 void serialize_response(const Response& response, bool head_only, bool keep_alive, bool http10,
                         std::string& out);
 

@@ -1,7 +1,11 @@
 #include "worker/click_enricher.h"
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/api_key.h"
 #include "core/ip.h"
@@ -35,8 +39,23 @@ std::string ip_prefix(std::string_view text) {
 
 }  // namespace
 
-DailySalts::DailySalts(std::filesystem::path file) : file_(std::move(file)) {
-  load();
+DailySalts::DailySalts(std::filesystem::path file, SharedSalts* shared)
+    : file_(std::move(file)), shared_(shared) {
+  if (shared_ == nullptr) load();
+}
+
+// With shared salts, the first process to propose a salt for the day wins. While the store is
+// unreachable this retries for a few seconds (the worker could not acknowledge its batch
+// anyway), then hashes with the local proposal: uniques of that day may then be over-counted,
+// which is logged, rather than clicks held back.
+std::string DailySalts::agreed_salt(enrich::VisitorDay day, std::string proposed) {
+  if (shared_ == nullptr) return proposed;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (auto agreed = shared_->agree(day, proposed)) return *agreed;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  spdlog::error("visitor salt store unreachable: day {} hashed with a local salt", day);
+  return proposed;
 }
 
 void DailySalts::load() {
@@ -69,14 +88,14 @@ std::shared_ptr<const enrich::VisitorHasher> DailySalts::for_day(enrich::Visitor
   } else {
     unsigned char bytes[kSaltBytes];
     random_bytes(bytes, sizeof bytes);
-    salt = hex(bytes, sizeof bytes);
+    salt = agreed_salt(day, hex(bytes, sizeof bytes));
     salts_[day] = salt;
     // Forget salts older than yesterday (relative to the newest day seen). An event older
     // than that gets a throwaway salt: it still counts, but cannot be linked to anything.
     enrich::VisitorDay newest = salts_.rbegin()->first;
     std::erase_if(salts_, [&](const auto& item) { return item.first < newest - 1; });
     std::erase_if(hashers_, [&](const auto& item) { return item.first < newest - 1; });
-    save();
+    if (shared_ == nullptr) save();
   }
   auto hasher = std::make_shared<const enrich::VisitorHasher>(salt);
   if (salts_.contains(day)) hashers_.emplace(day, hasher);
@@ -88,7 +107,7 @@ ClickEnricher::ClickEnricher(enrich::UserAgentParser ua, enrich::BotDetector bot
     : ua_(std::move(ua)),
       bots_(std::move(bots)),
       geo_(std::move(geo)),
-      salts_(options.salt_file),
+      salts_(options.salt_file, options.shared_salts),
       keep_ip_prefix_(options.keep_ip_prefix) {}
 
 Result<std::unique_ptr<ClickEnricher>> ClickEnricher::load(const EnricherOptions& options) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,23 @@
 
 namespace shortener {
 
+// Where the daily visitor salts are agreed when several processes enrich clicks (production:
+// every worker must hash a visitor with the same salt, or uniques are over-counted).
+class SharedSalts {
+ public:
+  virtual ~SharedSalts() = default;
+  // The salt stored for `day`, or `proposed` once stored; nullopt when the store is unreachable.
+  // Stored salts must expire after two days (privacy: old visitor keys become unlinkable).
+  virtual std::optional<std::string> agree(enrich::VisitorDay day, const std::string& proposed) = 0;
+};
+
 struct EnricherOptions {
-  std::string uap_regexes;             // uap-core regexes.yaml
-  std::string crawler_list;            // crawler-user-agents.json
-  std::vector<std::string> geoip_dbs;  // MMDB files (IPv4 and IPv6 may be separate)
-  std::filesystem::path salt_file;     // where the current daily salts live
-  bool keep_ip_prefix = false;         // store /24 (IPv4) or /48 (IPv6) of the client address
+  std::string uap_regexes;              // uap-core regexes.yaml
+  std::string crawler_list;             // crawler-user-agents.json
+  std::vector<std::string> geoip_dbs;   // MMDB files (IPv4 and IPv6 may be separate)
+  std::filesystem::path salt_file;      // where the current daily salts live
+  SharedSalts* shared_salts = nullptr;  // set: salts are agreed there instead (outlives enricher)
+  bool keep_ip_prefix = false;          // store /24 (IPv4) or /48 (IPv6) of the client address
 };
 
 // Visitor salts rotate daily: a fresh random salt per UTC day, kept for today and yesterday
@@ -32,7 +44,7 @@ struct EnricherOptions {
 // salts are deleted, so older visitor keys cannot be linked to anyone, not even by us.
 class DailySalts {
  public:
-  explicit DailySalts(std::filesystem::path file);
+  explicit DailySalts(std::filesystem::path file, SharedSalts* shared = nullptr);
   // Shared: a concurrent rotation may forget the day while the caller still hashes with it.
   std::shared_ptr<const enrich::VisitorHasher> for_day(enrich::VisitorDay day);
 
@@ -40,7 +52,10 @@ class DailySalts {
   void load();
   void save() const;
 
+  std::string agreed_salt(enrich::VisitorDay day, std::string proposed);
+
   std::filesystem::path file_;
+  SharedSalts* shared_;
   std::mutex mutex_;
   std::map<enrich::VisitorDay, std::string> salts_;
   std::map<enrich::VisitorDay, std::shared_ptr<const enrich::VisitorHasher>> hashers_;

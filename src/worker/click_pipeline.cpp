@@ -129,7 +129,10 @@ bool ClickWorkers::process(ClickDelivery& delivery) {
   std::vector<EnrichedClick> clicks;
   clicks.reserve(delivery.events.size());
   for (const ClickEvent& event : delivery.events) clicks.push_back(enricher_.enrich(event));
+  auto started = std::chrono::steady_clock::now();
   auto written = store_.write(clicks);
+  if (options_.on_batch)
+    options_.on_batch(delivery.events.size(), std::chrono::steady_clock::now() - started);
   if (!written) {
     failures_.fetch_add(1, std::memory_order_relaxed);
     return false;

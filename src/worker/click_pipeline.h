@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -62,6 +63,9 @@ struct ClickWorkerOptions {
   std::size_t batch_max = 1000;                 // events per store transaction
   std::chrono::milliseconds batch_wait{50};     // wait for the first event of a batch
   std::chrono::milliseconds max_backoff{5000};  // store failing: retry at most this late
+  // Told about every stored batch (for metrics): its events and the store's write time. Runs
+  // on worker threads; may be empty.
+  std::function<void(std::size_t events, std::chrono::nanoseconds store_time)> on_batch;
 };
 
 struct ClickWorkerCounters {

@@ -100,9 +100,27 @@ def run_cli(args: list[str], env: dict[str, str] | None = None,
 # Backend under test. SHORTENER_E2E_DATABASE_URL=postgres://... runs every instance on
 # PostgreSQL instead of SQLite: each data dir gets its own schema (created on first use), so
 # instances stay isolated and a restart on the same data dir finds its links again.
+#
+# SHORTENER_E2E_REDIS_URL=redis://... (with a PostgreSQL URL) runs every `serve` in production
+# mode: PostgreSQL + Redis cache, click stream, live feed and rate limits, with the click
+# workers in-process (--with-worker). Each data dir gets its own Redis key prefix, like its
+# schema, so instances sharing the server stay isolated.
 DATABASE_URL = os.environ.get("SHORTENER_E2E_DATABASE_URL", "")
-BACKEND = "postgres" if DATABASE_URL else "sqlite"
+REDIS_URL = os.environ.get("SHORTENER_E2E_REDIS_URL", "") if DATABASE_URL else ""
+BACKEND = ("production" if REDIS_URL else "postgres") if DATABASE_URL else "sqlite"
 _schemas: dict[str, str] = {}
+_prefixes: dict[str, str] = {}
+
+
+def serve_backend_args(data_dir: str) -> list[str]:
+    """What `serve` needs for the backend under test: `database_args`, plus Redis in
+    production mode."""
+    args = database_args(data_dir)
+    if REDIS_URL:
+        key = os.path.realpath(data_dir)
+        _prefixes.setdefault(key, "e2e-" + secrets.token_hex(6) + ":")
+        args += ["--redis-url", REDIS_URL, "--redis-prefix", _prefixes[key], "--with-worker"]
+    return args
 
 
 def database_args(data_dir: str) -> list[str]:
@@ -390,7 +408,7 @@ class Instance:
         args = ["serve", "--listen", self.listen]
         if self.pass_data_dir:
             args += ["--data-dir", self.data_dir]
-        args += database_args(self.data_dir)
+        args += serve_backend_args(self.data_dir)
         if self.admin_key:
             args += ["--admin-key", self.admin_key]
         if self.trust_proxy:

@@ -66,6 +66,13 @@ struct RedisClickQueueCounters {
   std::uint64_t errors = 0;  // failed Redis calls in pop/ack
 };
 
+// What the stream holds right now (one pipelined round trip).
+struct ClickStreamBacklog {
+  std::size_t length = 0;   // entries in the stream: not yet delivered, or delivered and unacked
+  std::size_t pending = 0;  // delivered to a consumer and not acknowledged (consumer lag)
+  std::size_t dead = 0;     // entries in the dead-letter stream
+};
+
 class RedisClickQueue final : public ClickQueue {
  public:
   RedisClickQueue(RedisClient& client, RedisClickQueueOptions options = {});
@@ -90,6 +97,8 @@ class RedisClickQueue final : public ClickQueue {
   std::size_t in_flight() const;  // events delivered by this instance, not yet acked or nacked
   bool over_alarm() const { return size() > options_.alarm_length; }
   RedisClickQueueCounters counters() const;
+
+  Result<ClickStreamBacklog> backlog();
 
   // Dead letters, oldest first, after `after` (a dead-letter id; empty: from the start).
   Result<std::vector<DeadLetter>> dead_letters(std::size_t max, std::string_view after = {});

@@ -1,5 +1,7 @@
 // The dead-letter side of RedisClickQueue: moving exhausted entries out of the click stream,
 // listing them for an operator, and replaying them.
+#include <algorithm>
+
 #include "queue/redis/click_codec.h"
 #include "queue/redis/redis_click_queue.h"
 #include "queue/redis/stream_entries.h"
@@ -35,6 +37,25 @@ Result<void> RedisClickQueue::dead_letter(const std::vector<RedisValue>& entries
     return fail(Errc::internal, "redis: dead-letter transaction failed");
   dead_lettered_.fetch_add(commands.size() - 4, std::memory_order_relaxed);
   return {};
+}
+
+Result<ClickStreamBacklog> RedisClickQueue::backlog() {
+  const RedisArgs commands[] = {{"XLEN", options_.stream},
+                                {"XPENDING", options_.stream, options_.group},
+                                {"XLEN", options_.dead_stream}};
+  auto replies = client_.pipeline(commands);
+  if (!replies) return std::unexpected(replies.error());
+  auto count = [](const RedisValue& value) {
+    return static_cast<std::size_t>(std::max(as_integer(value).value_or(0), 0LL));
+  };
+  ClickStreamBacklog backlog{.length = count((*replies)[0]), .dead = count((*replies)[2])};
+  // XPENDING's summary form: [count, first id, last id, [[consumer, count], ...]]; an error
+  // reply (no group yet) means nothing is pending.
+  const RedisValue& pending = (*replies)[1];
+  if (pending.type == RedisValue::Type::array && !pending.elements.empty())
+    backlog.pending = count(pending.elements[0]);
+  note_length((*replies)[0]);
+  return backlog;
 }
 
 Result<std::vector<DeadLetter>> RedisClickQueue::dead_letters(std::size_t max,

@@ -56,6 +56,28 @@ bool is_postgres_url(std::string_view url) {
   return url.starts_with("postgres://") || url.starts_with("postgresql://");
 }
 
+std::string redact_password(std::string text, std::string_view url) {
+  // As libpq reads it: user[:password]@ ends at the first '@' before any '/'.
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return text;
+  auto start = scheme_end + 3;
+  auto end = url.find_first_of("@/", start);
+  if (end == std::string_view::npos || url[end] != '@') return text;
+  auto colon = url.substr(start, end - start).find(':');
+  if (colon == std::string_view::npos) return text;
+  auto password = url.substr(start + colon + 1, end - start - colon - 1);
+  if (password.empty()) return text;
+  std::string redacted =
+      std::string(url.substr(0, start + colon + 1)) + "***" + std::string(url.substr(end));
+  const std::string quoted = "\"" + std::string(password) + "\"";
+  for (auto [from, to] :
+       {std::pair<std::string_view, std::string_view>{url, redacted}, {quoted, "\"***\""}}) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
 std::string_view PgResult::text(int row, int column) const {
   const char* value = PQgetvalue(result_.get(), row, column);
   return {value, static_cast<std::size_t>(PQgetlength(result_.get(), row, column))};
@@ -132,8 +154,8 @@ Result<Connection> Connection::open(const std::string& url, const ConnectOptions
   Connection conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (conn.get() == nullptr) return fail(Errc::internal, "libpq: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    Error error{Errc::unavailable,
-                "cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn.get()))};
+    Error error{Errc::unavailable, "cannot connect to PostgreSQL: " +
+                                       redact_password(trimmed(PQerrorMessage(conn.get())), url)};
     error.retry_after_s = 1;
     return std::unexpected(std::move(error));
   }

@@ -21,6 +21,11 @@ namespace shortener::pg {
 // true for postgres:// and postgresql:// URLs (the only form the adapter opens).
 bool is_postgres_url(std::string_view url);
 
+// `text` with the password of `url` masked: the URL itself becomes postgres://user:***@...,
+// a quoted password becomes "***". libpq quotes a malformed URL, or its malformed password, in
+// its error messages, and those end up on stderr.
+std::string redact_password(std::string text, std::string_view url);
+
 // A query's result; rows and columns are read as text (every parameter and result uses the
 // text format: ints and booleans parse in nanoseconds, and the SQL stays readable).
 class PgResult {

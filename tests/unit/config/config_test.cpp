@@ -109,6 +109,46 @@ TEST(Config, HelpOnEverySubcommandExitsZero) {
   }
 }
 
+TEST(Config, LogOptions) {
+  auto defaults = parse({"serve", "--data-dir", temp_dir()});
+  auto* d = std::get_if<ServeConfig>(&defaults.result);
+  ASSERT_NE(d, nullptr) << defaults.err;
+  EXPECT_EQ(d->log.level, "info");
+  EXPECT_EQ(d->log.format, "text");
+  EXPECT_FALSE(d->log.access_log);
+
+  auto p = parse({"serve", "--data-dir", temp_dir(), "--log-level", "debug", "--log-format", "json",
+                  "--access-log"});
+  auto* c = std::get_if<ServeConfig>(&p.result);
+  ASSERT_NE(c, nullptr) << p.err;
+  EXPECT_EQ(c->log.level, "debug");
+  EXPECT_EQ(c->log.format, "json");
+  EXPECT_TRUE(c->log.access_log);
+
+  ::setenv("SHORTENER_LOG_FORMAT", "json", 1);
+  ::setenv("SHORTENER_ACCESS_LOG", "true", 1);
+  auto from_env = parse({"serve", "--data-dir", temp_dir()});
+  ::unsetenv("SHORTENER_LOG_FORMAT");
+  ::unsetenv("SHORTENER_ACCESS_LOG");
+  auto* e = std::get_if<ServeConfig>(&from_env.result);
+  ASSERT_NE(e, nullptr) << from_env.err;
+  EXPECT_EQ(e->log.format, "json");
+  EXPECT_TRUE(e->log.access_log);
+
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"serve", "--data-dir", temp_dir(), "--log-format", "xml"},
+           {"serve", "--data-dir", temp_dir(), "--log-level", "loud"},
+           {"worker", "--log-format", "logfmt"}}) {
+    auto bad = parse(args);
+    auto* code = std::get_if<int>(&bad.result);
+    ASSERT_NE(code, nullptr) << "accepted: " << ::testing::PrintToString(args);
+    EXPECT_EQ(*code, 2);
+  }
+  auto help = parse({"worker", "--help"});
+  EXPECT_NE(help.out.find("--log-format"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("--access-log"), std::string::npos) << help.out;
+}
+
 TEST(Config, DefaultPublicUrl) {
   EXPECT_EQ(default_public_url("0.0.0.0", 8080), "http://localhost:8080");
   EXPECT_EQ(default_public_url("127.0.0.1", 80), "http://127.0.0.1:80");

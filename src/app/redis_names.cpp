@@ -1,0 +1,41 @@
+#include "app/redis_names.h"
+
+namespace shortener {
+
+RedisLinkCacheOptions redis_cache_options(const std::string& prefix) {
+  RedisLinkCacheOptions options;
+  options.key_prefix = prefix + options.key_prefix;
+  options.version_prefix = prefix + options.version_prefix;
+  options.channel = prefix + options.channel;
+  return options;
+}
+
+RedisClickQueueOptions redis_queue_options(const std::string& prefix) {
+  RedisClickQueueOptions options;
+  options.stream = prefix + options.stream;
+  options.dead_stream = prefix + options.dead_stream;
+  return options;
+}
+
+RedisLiveFeedOptions redis_live_options(const std::string& prefix) {
+  RedisLiveFeedOptions options;
+  options.channel = prefix + options.channel;
+  return options;
+}
+
+std::string redis_rate_limit_prefix(const std::string& prefix) {
+  return prefix + "ratelimit:";
+}
+
+std::optional<std::string> RedisSharedSalts::agree(enrich::VisitorDay day,
+                                                   const std::string& proposed) {
+  constexpr const char* kTwoDays = "172800";
+  std::string key = prefix_ + "visitor-salt:" + std::to_string(day);
+  const RedisArgs commands[] = {{"SET", key, proposed, "NX", "EX", kTwoDays}, {"GET", key}};
+  auto replies = client_.pipeline(commands);
+  if (!replies || replies->size() != 2 || (*replies)[1].type != RedisValue::Type::string)
+    return std::nullopt;
+  return (*replies)[1].str;
+}
+
+}  // namespace shortener

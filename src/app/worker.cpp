@@ -1,0 +1,244 @@
+// `shortener worker`: production-mode click consumers (Redis Streams -> enrich -> PostgreSQL),
+// any number of processes; and `shortener dead-letters`, the operator's view of clicks that
+// could not be stored.
+#include <spdlog/spdlog.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.h"
+#include "app/common.h"
+#include "app/logging.h"
+#include "app/redis_names.h"
+#include "app/stores.h"
+#include "http/server.h"
+#include "live/memory/memory_live_feed.h"
+#include "live/redis/redis_live_feed.h"
+#include "metrics/request_metrics.h"
+#include "queue/redis/redis_click_queue.h"
+#include "redis/redis_config.h"
+#include "worker/periodic.h"
+
+namespace shortener {
+
+namespace {
+
+constexpr std::string_view kProblem = "application/problem+json";
+
+// /metrics, /healthz and /readyz on --metrics-listen; everything else is 404.
+class WorkerEndpoints final : public http::RequestHandler {
+ public:
+  WorkerEndpoints(std::function<std::string()> metrics, std::function<std::string()> unready)
+      : metrics_(std::move(metrics)), unready_(std::move(unready)) {}
+
+  bool try_handle_fast(const http::Request& request, http::Response& response) override {
+    if (request.path != "/healthz") return false;
+    if (!allowed(request, response)) return true;
+    response.route = "healthz";
+    response.cache_control = "no-store";
+    response.set(200, "application/json", R"({"status":"ok"})");
+    return true;
+  }
+
+  void handle(const http::Request& request, http::Response& response) override {
+    if (!allowed(request, response)) return;
+    response.cache_control = "no-store";
+    if (request.path == "/metrics") {
+      response.route = "metrics";
+      response.set(200, "text/plain; version=0.0.4; charset=utf-8", metrics_());
+    } else if (request.path == "/readyz") {
+      response.route = "readyz";
+      std::string problem = unready_();
+      if (problem.empty()) {
+        response.set(200, "application/json", R"({"status":"ready"})");
+      } else {
+        boost::json::object body{{"status", "unavailable"}, {"reason", problem}};
+        response.set(503, "application/json", boost::json::serialize(body));
+        response.headers.emplace_back("Retry-After", "5");
+      }
+    } else {
+      response.route = "not_found";
+      response.set(404, kProblem,
+                   R"({"type":"/problems/not-found","title":"Not Found","status":404,)"
+                   R"("detail":"The worker serves /metrics, /healthz and /readyz only."})");
+    }
+  }
+
+ private:
+  static bool allowed(const http::Request& request, http::Response& response) {
+    if (request.is_get_or_head()) return true;
+    response.set(405, kProblem,
+                 R"({"type":"/problems/method-not-allowed","title":"Method Not Allowed",)"
+                 R"("status":405,"detail":"Use GET."})");
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return false;
+  }
+
+  std::function<std::string()> metrics_;
+  std::function<std::string()> unready_;
+};
+
+void render_backlog(std::string& out, RedisClickQueue& stream, const RedisClient& client) {
+  auto backlog = stream.backlog();
+  auto redis = client.counters();
+  metrics::append(out, "shortener_redis_up", "gauge", "1 while Redis answers.", backlog ? 1 : 0);
+  metrics::append(out, "shortener_redis_commands_total", "counter", "Redis round trips attempted.",
+                  static_cast<double>(redis.commands));
+  metrics::append(out, "shortener_redis_errors_total", "counter",
+                  "Redis round trips that failed or timed out.",
+                  static_cast<double>(redis.failures));
+  if (!backlog) return;  // unknown: no sample rather than a wrong one
+  metrics::append(out, "shortener_click_queue_length", "gauge",
+                  "Entries in the Redis click stream (queued and in flight).",
+                  static_cast<double>(backlog->length));
+  metrics::append(out, "shortener_click_queue_pending", "gauge",
+                  "Entries delivered to a worker and not yet acknowledged (consumer lag).",
+                  static_cast<double>(backlog->pending));
+  metrics::append(out, "shortener_click_dead_letters", "gauge",
+                  "Clicks in the dead-letter stream (see `shortener dead-letters`).",
+                  static_cast<double>(backlog->dead));
+  auto q = stream.counters();
+  metrics::append(out, "shortener_click_stream_reclaimed_total", "counter",
+                  "Entries taken over from consumers presumed dead.",
+                  static_cast<double>(q.reclaimed));
+  metrics::append(out, "shortener_click_stream_dead_lettered_total", "counter",
+                  "Entries this process moved to the dead-letter stream.",
+                  static_cast<double>(q.dead_lettered));
+}
+
+Result<RedisConfig> redis_config(const std::string& url) {
+  auto config = parse_redis_url(url);
+  if (!config) std::cerr << "shortener: --redis-url: " << config.error().detail << "\n";
+  return config;
+}
+
+}  // namespace
+
+int run_worker(WorkerConfig config) {
+  configure_logging(config.log);
+  auto redis = redis_config(config.redis_url);
+  if (!redis) return kUsageError;
+  auto stores = open_stores(config.store, config.concurrency + 1, /*migrate=*/true);
+  if (!stores) {
+    std::cerr << "shortener: " << stores.error().detail << "\n";
+    return exit_code_for(stores.error());
+  }
+  RedisClient client(*redis, static_cast<std::size_t>(config.concurrency) + 4);
+  RedisClickQueue stream(client, redis_queue_options(config.redis_prefix));
+  if (auto group = stream.ensure_group(); !group)
+    spdlog::warn("redis: click stream not ready yet ({}); retrying", group.error().detail);
+  MemoryLiveFeed no_local_subscribers;
+  RedisLiveFeed live(client, *redis, no_local_subscribers, redis_live_options(config.redis_prefix));
+  RedisSharedSalts salts(client, config.redis_prefix);
+  auto options = enricher_options(config.enrich, config.store.data_dir);
+  options.shared_salts = &salts;
+  auto enricher = load_enricher(options);
+  if (!enricher) return kStartupFailure;
+
+  WorkerMetrics worker_metrics;
+  ClickWorkers workers(
+      stream, **enricher, *stores->clicks, live,
+      ClickWorkerOptions{.threads = config.concurrency, .on_batch = worker_metrics.observer()});
+  RequestMetrics requests;  // probes and scrapes of this endpoint
+  auto access_log = make_access_log(config.log, {});
+  http::Server server(http::ServerOptions{.host = config.metrics_host,
+                                          .port = config.metrics_port,
+                                          .threads = 1,
+                                          .blocking_threads = 2,
+                                          .drain_timeout = std::chrono::milliseconds(1000),
+                                          .observer = &requests,
+                                          .access_log = access_log.get()});
+  WorkerEndpoints endpoints(
+      [&] {
+        std::string out;
+        render_process_metrics(out, enricher->get());
+        requests.render(out);
+        worker_metrics.render(out, workers);
+        render_backlog(out, stream, client);
+        return out;
+      },
+      [&]() -> std::string {
+        if (auto ping = stores->links->ping(); !ping) return "database: " + ping.error().detail;
+        if (!client.available()) return "redis unavailable";
+        return {};
+      });
+  SystemClock clock;
+  workers.start();
+  PeriodicTask maintenance(std::chrono::seconds(30), [&] {
+    run_click_maintenance(*stores->clicks, **enricher, clock, config.enrich.raw_retention_days);
+  });
+  spdlog::info("worker: {} consumers on {} (stream {})", config.concurrency, redacted_url(*redis),
+               redis_queue_options(config.redis_prefix).stream);
+  // The same line as serve's, so scripts and tests find the (possibly kernel-chosen) port.
+  std::cout << "listening on " << default_public_url(config.metrics_host, server.port())
+            << std::endl;
+  server.run(endpoints, [&] {
+    auto reloaded = (*enricher)->reload_geo();
+    spdlog::info("SIGHUP: geolocation reload {}", reloaded ? "done" : reloaded.error().detail);
+  });
+
+  // SIGTERM: stop taking entries, let batches in flight commit and be acknowledged; what is
+  // still pending after the deadline is reclaimed by another worker (idempotent writes).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  stream.close();
+  while (stream.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  workers.drain_and_stop(std::chrono::steady_clock::now());
+  auto counters = workers.counters();
+  spdlog::info("worker stopped: {} clicks stored, {} duplicates", counters.processed,
+               counters.duplicates);
+  if (workers.stuck()) {
+    spdlog::warn("a click worker is blocked in the store; exiting without waiting for it");
+    spdlog::shutdown();
+    std::cout.flush();
+    std::_Exit(0);
+  }
+  return 0;
+}
+
+int run_dead_letters(const DeadLettersConfig& config) {
+  auto redis = redis_config(config.redis_url);
+  if (!redis) return kUsageError;
+  RedisClient client(*redis, 2);
+  RedisClickQueue stream(client, redis_queue_options(config.redis_prefix));
+  if (config.replay) {
+    auto replayed = config.all ? stream.replay_all_dead_letters(config.limit)
+                               : stream.replay_dead_letters(config.ids);
+    if (!replayed) {
+      std::cerr << "shortener: dead-letters replay: " << replayed.error().detail << "\n";
+      return kStartupFailure;
+    }
+    std::cout << "replayed " << *replayed << " dead letter" << (*replayed == 1 ? "" : "s")
+              << " into the click stream" << std::endl;
+    return 0;
+  }
+  auto letters = stream.dead_letters(config.limit, config.after);
+  if (!letters) {
+    std::cerr << "shortener: dead-letters list: " << letters.error().detail << "\n";
+    return kStartupFailure;
+  }
+  // One JSON object per line. The client address is left out: operators need the click's
+  // identity and why it failed, not who clicked.
+  for (const DeadLetter& letter : *letters) {
+    boost::json::object line{{"id", letter.id},
+                             {"original_id", letter.original_id},
+                             {"deliveries", letter.deliveries},
+                             {"reason", letter.reason}};
+    if (letter.event)
+      line["event"] = boost::json::object{{"id", letter.event->id},
+                                          {"link_id", letter.event->link_id},
+                                          {"slug", letter.event->slug},
+                                          {"at_us", letter.event->at},
+                                          {"user_agent", letter.event->user_agent},
+                                          {"referer", letter.event->referer}};
+    else
+      line["event"] = nullptr;
+    std::cout << boost::json::serialize(line) << "\n";
+  }
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace shortener
