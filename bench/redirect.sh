@@ -13,6 +13,10 @@
 #   BENCH_ROUNDS=1      measured runs per server, alternating order; medians are reported
 #   BENCH_LINKS=10000   links seeded;  BENCH_SEED=42  random path sequence
 #   SHORTENER_BIN=build/shortener   BENCH_SHORTENER_ARGS=""  extra `serve` flags (e.g. --threads 2)
+#   BENCH_MODE=embedded  production: the shortener runs on a throwaway PostgreSQL + Redis
+#                        (scripts/pg-test.sh, scripts/redis-test.sh) with --with-worker
+#   BENCH_L1=on          off: an L1 of 16 entries, so nearly every redirect is a Redis hit
+#                        (the cold-cache figure of production mode)
 #   BENCH_KEEP=0        1 keeps the temp dir (configs, logs, slugs)
 #   BENCH_ENFORCE=0     1 exits 1 when a target of the issue is missed
 set -euo pipefail
@@ -42,6 +46,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/shortener-bench.XXXXXX")
 shortener_pid=""
 shortener_url=""
 nginx_pid=""
+pg_dir=""
+redis_dir=""
 
 # Stops a process we started: SIGTERM, up to 5 s, then SIGKILL. Only ever our own PIDs.
 stop_pid() {
@@ -61,6 +67,8 @@ cleanup() {
   trap - EXIT INT TERM
   stop_pid "$shortener_pid"
   stop_pid "$nginx_pid"
+  if [[ -n $pg_dir ]]; then "$repo/scripts/pg-test.sh" stop "$pg_dir" >/dev/null 2>&1 || true; fi
+  if [[ -n $redis_dir ]]; then "$repo/scripts/redis-test.sh" stop "$redis_dir" >/dev/null 2>&1 || true; fi
   if [[ ${BENCH_KEEP:-0} == 1 ]]; then
     echo "kept $tmp" >&2
   else
@@ -128,12 +136,27 @@ EOF
   wait_http "http://127.0.0.1:$port/"
 }
 
+mode_args=()
+case ${BENCH_MODE:-embedded} in
+  embedded) ;;
+  production)
+    # Their own dirs (not under $tmp, which is private to this user: PostgreSQL runs as another).
+    pg_dir=$(mktemp -d /tmp/shortener-bench-pg.XXXXXX)
+    redis_dir=$(mktemp -d /tmp/shortener-bench-redis.XXXXXX)
+    pg_url=$("$repo/scripts/pg-test.sh" start "$pg_dir")
+    redis_url=$("$repo/scripts/redis-test.sh" start "$redis_dir")
+    mode_args=(--database-url "$pg_url" --redis-url "$redis_url" --with-worker)
+    ;;
+  *) die "BENCH_MODE must be embedded or production" ;;
+esac
+[[ ${BENCH_L1:-on} == off ]] && mode_args+=(--cache-entries 16)
+
 # Sets shortener_pid and shortener_url (not in a subshell: the PID must stay ours to stop).
 start_shortener() {
   local key=$1
   # shellcheck disable=SC2086  # BENCH_SHORTENER_ARGS is a list of flags
   "$bin" serve --listen 127.0.0.1:0 --data-dir "$tmp/data" --admin-key "$key" \
-    ${BENCH_SHORTENER_ARGS:-} >"$tmp/shortener.out" 2>"$tmp/shortener.err" &
+    "${mode_args[@]}" ${BENCH_SHORTENER_ARGS:-} >"$tmp/shortener.out" 2>"$tmp/shortener.err" &
   shortener_pid=$!
   shortener_url=""
   for _ in $(seq 150); do

@@ -5,11 +5,13 @@ usage: seed.py BASE_URL API_KEY COUNT SLUGS_OUT [CONNECTIONS]
 
 Creates COUNT links (https://example.com/bench/<i>) with `Authorization: Bearer API_KEY` (so the
 anonymous rate limit does not apply) and writes their slugs, one per line, to SLUGS_OUT.
-Exits 1 on the first answer that is not 201. Standard library only.
+Exits 1 on the first answer that is not 201. Standard library only. BENCH_SEED_PATH names the
+endpoint (default /api/v1/links; bench/reference.sh sets /api/links for the Node.js reference).
 """
 
 import http.client
 import json
+import os
 import sys
 import threading
 import time
@@ -19,12 +21,13 @@ from urllib.parse import urlsplit
 def seed_range(host: str, port: int, key: str, indexes: range, out: list, errors: list) -> None:
     conn = http.client.HTTPConnection(host, port, timeout=30)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    path = os.environ.get("BENCH_SEED_PATH", "/api/v1/links")
     try:
         for i in indexes:
             if errors:
                 return
             body = json.dumps({"url": f"https://example.com/bench/{i}?ref=seed"})
-            conn.request("POST", "/api/v1/links", body=body, headers=headers)
+            conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
             if resp.status != 201:

@@ -5,7 +5,10 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <unistd.h>
+
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/commands.h"
@@ -16,6 +19,7 @@
 #include "http/server.h"
 #include "live/memory/memory_live_feed.h"
 #include "live/redis/redis_live_feed.h"
+#include "metrics/pushgateway.h"
 #include "metrics/request_metrics.h"
 #include "queue/redis/redis_click_queue.h"
 #include "redis/redis_config.h"
@@ -32,6 +36,8 @@ class WorkerEndpoints final : public http::RequestHandler {
  public:
   WorkerEndpoints(std::function<std::string()> metrics, std::function<std::string()> unready)
       : metrics_(std::move(metrics)), unready_(std::move(unready)) {}
+
+  std::string metrics() const { return metrics_(); }
 
   bool try_handle_fast(const http::Request& request, http::Response& response) override {
     if (request.path != "/healthz") return false;
@@ -164,8 +170,29 @@ int run_worker(WorkerConfig config) {
         if (!client.available()) return "redis unavailable";
         return {};
       });
+  std::optional<metrics::PushTarget> gateway;
+  if (!config.pushgateway_url.empty()) {
+    auto parsed = metrics::parse_push_url(config.pushgateway_url);
+    if (!parsed) {
+      std::cerr << "shortener: " << parsed.error().detail << "\n";
+      return kUsageError;
+    }
+    gateway = *parsed;
+  }
+  char host[256] = "worker";
+  ::gethostname(host, sizeof host - 1);
+  // The grouping key: one group per worker process (host plus metrics port).
+  std::string instance = std::string(host) + ":" + std::to_string(server.port());
+  auto push_metrics = [&] {
+    if (!gateway) return;
+    if (auto pushed = metrics::push(*gateway, "shortener-worker", instance, endpoints.metrics());
+        !pushed)
+      spdlog::warn("pushgateway: {}", pushed.error().detail);
+  };
   SystemClock clock;
   workers.start();
+  std::optional<PeriodicTask> pusher;
+  if (gateway) pusher.emplace(std::chrono::seconds(config.push_interval_s), push_metrics);
   PeriodicTask maintenance(std::chrono::seconds(30), [&] {
     run_click_maintenance(*stores->clicks, **enricher, clock, config.enrich.raw_retention_days);
   });
@@ -186,6 +213,8 @@ int run_worker(WorkerConfig config) {
   while (stream.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   workers.drain_and_stop(std::chrono::steady_clock::now());
+  pusher.reset();
+  push_metrics();  // the final counters
   auto counters = workers.counters();
   spdlog::info("worker stopped: {} clicks stored, {} duplicates", counters.processed,
                counters.duplicates);

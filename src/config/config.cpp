@@ -192,6 +192,8 @@ std::optional<std::string> validate_serve(ServeConfig& c) {
 std::optional<std::string> validate_worker(WorkerConfig& c) {
   if (c.store.database_url.empty()) return "worker needs --database-url (PostgreSQL)";
   if (!c.redis_url.starts_with("redis://")) return "worker needs --redis-url redis://HOST:PORT";
+  if (!c.pushgateway_url.empty() && !c.pushgateway_url.starts_with("http://"))
+    return "--pushgateway-url must start with http://";
   if (auto problem =
           parse_listen("--metrics-listen", c.metrics_listen, c.metrics_host, c.metrics_port))
     return problem;
@@ -230,6 +232,11 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
       ->check(CLI::Range(1, 64));
   option(*worker_cmd, "--metrics-listen", worker.metrics_listen,
          "HOST:PORT serving /metrics, /healthz and /readyz");
+  option(*worker_cmd, "--pushgateway-url", worker.pushgateway_url,
+         "http://HOST:PORT of a Prometheus Pushgateway to push this worker's metrics to");
+  option(*worker_cmd, "--push-interval", worker.push_interval_s,
+         "Seconds between Pushgateway pushes")
+      ->check(CLI::Range(1, 3600));
   add_log_options(*worker_cmd, worker.log);
 
   MigrateConfig migrate;

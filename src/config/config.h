@@ -84,6 +84,8 @@ struct WorkerConfig {
   std::string metrics_listen = "0.0.0.0:9091";
   std::string metrics_host;  // split from metrics_listen by validation
   std::uint16_t metrics_port = 9091;
+  std::string pushgateway_url;  // set: also push /metrics there every push_interval_s
+  int push_interval_s = 15;
   LogConfig log;
 };
 
