@@ -4,7 +4,8 @@
 #   scripts/redis-test.sh start DIR     # prints redis://127.0.0.1:PORT
 #   scripts/redis-test.sh restart DIR   # stops and starts it again on the same port, same data
 #   scripts/redis-test.sh down DIR      # stops it, keeping DIR (fault tests: Redis is down)
-#   scripts/redis-test.sh up DIR        # starts it again after `down`
+#   scripts/redis-test.sh kill DIR      # SIGKILLs it (a crash, no final AOF flush), keeping DIR
+#   scripts/redis-test.sh up DIR        # starts it again after `down` or `kill`
 #   scripts/redis-test.sh stop DIR      # stops that server (by its own pid file) and removes DIR
 #
 # DIR must not exist or be empty (e.g. "$(mktemp -d /tmp/redis-test.XXXXXX)"). The server listens
@@ -114,6 +115,23 @@ down() {
   shutdown_server "$1" "$(cat "$1/port")"
 }
 
+# SIGKILL to the server named by this server's own pid file: no SHUTDOWN, no last AOF flush.
+# (What it had written to the AOF file is in the kernel's page cache and survives; only an OS
+# crash loses the up to 1 s that appendfsync everysec has not fsync'd yet.)
+crash() {
+  local dir="$1" pid deadline
+  check_dir "$dir"
+  pid="$(read_pid "$dir" || true)"
+  [[ -n "$pid" ]] || return 0
+  kill -KILL "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + WAIT_TIMEOUT_S))
+  while kill -0 "$pid" 2>/dev/null; do
+    ((SECONDS < deadline)) || die "redis-server $pid still there after SIGKILL"
+    sleep 0.05
+  done
+  rm -f "$dir/redis.pid"
+}
+
 up() {
   local dir="$1" port
   check_dir "$dir"
@@ -133,7 +151,8 @@ case "${1:-}" in
   start) [[ $# -eq 2 ]] || die "usage: $0 start DIR"; start "$2" ;;
   restart) [[ $# -eq 2 ]] || die "usage: $0 restart DIR"; down "$2"; up "$2" ;;
   down) [[ $# -eq 2 ]] || die "usage: $0 down DIR"; down "$2" ;;
+  kill) [[ $# -eq 2 ]] || die "usage: $0 kill DIR"; crash "$2" ;;
   up) [[ $# -eq 2 ]] || die "usage: $0 up DIR"; up "$2" ;;
   stop) [[ $# -eq 2 ]] || die "usage: $0 stop DIR"; stop "$2" ;;
-  *) die "usage: $0 start DIR | restart DIR | down DIR | up DIR | stop DIR" ;;
+  *) die "usage: $0 start DIR | restart DIR | down DIR | kill DIR | up DIR | stop DIR" ;;
 esac

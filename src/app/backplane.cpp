@@ -172,6 +172,10 @@ class RedisBackplane final : public Backplane {
                     static_cast<double>(redis.failures));
     metrics::append(out, "shortener_redis_up", "gauge", "1 while Redis answers.",
                     client_.available() ? 1 : 0);
+    client_.render_latency(out);
+    metrics::append(out, "shortener_click_stream_over_alarm", "gauge",
+                    "1 while the click stream is longer than its alarm length (workers behind).",
+                    stream_.over_alarm() ? 1 : 0);
     metrics::append(out, "shortener_clicks_spooled", "gauge",
                     "Clicks in the local spool, waiting for Redis.",
                     static_cast<double>(spooling_.spooled()));

@@ -135,8 +135,18 @@ int serve(ServeConfig config) {
       .clock = clock,
       .public_url = public_url,
       .trusted_proxies = config.trust_proxy,
-      .ready = [&stores] { return stores->links->ping(); },
-      .degraded = [&backplane] { return backplane->degraded(); },
+      // Embedded: no database, no service. Production: a replica without PostgreSQL still
+      // serves every cached link, so it stays in the load balancer and says it is degraded.
+      .ready = [&stores, production]() -> Result<void> {
+        if (production) return {};
+        return stores->links->ping();
+      },
+      .degraded = [&stores, &backplane, production]() -> std::string {
+        if (production)
+          if (auto ping = stores->links->ping(); !ping)
+            return "database unavailable: cached links only, link changes answer 503";
+        return backplane->degraded();
+      },
       .metrics =
           [&] {
             std::string out;

@@ -2,11 +2,10 @@
 // any number of processes; and `shortener dead-letters`, the operator's view of clicks that
 // could not be stored.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <unistd.h>
-
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -95,6 +94,7 @@ void render_backlog(std::string& out, RedisClickQueue& stream, const RedisClient
   metrics::append(out, "shortener_redis_errors_total", "counter",
                   "Redis round trips that failed or timed out.",
                   static_cast<double>(redis.failures));
+  client.render_latency(out);
   if (!backlog) return;  // unknown: no sample rather than a wrong one
   metrics::append(out, "shortener_click_queue_length", "gauge",
                   "Entries in the Redis click stream (queued and in flight).",

@@ -1,5 +1,7 @@
 #include "http/problem.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <string>
@@ -73,7 +75,16 @@ void problem(Response& response, const Error& error) {
   body["type"] = type_of(error.code);
   body["title"] = reason_phrase(status);
   body["status"] = status;
-  body["detail"] = error.detail;
+  // A backend's own words (host names, ports, SQL) are for the operator's log, not for clients.
+  if (error.code == Errc::unavailable || error.code == Errc::internal) {
+    spdlog::warn("answered {}: {}", status, error.detail);
+    body["detail"] = error.code == Errc::unavailable
+                         ? "A backend this request needs is unavailable right now; retry after "
+                           "the Retry-After delay."
+                         : "An unexpected error occurred; the server logged it.";
+  } else {
+    body["detail"] = error.detail;
+  }
   response.set(status, kProblemJson, boost::json::serialize(body));
   response.cache_control = kNoStore;
   int retry_after = error.retry_after_s;

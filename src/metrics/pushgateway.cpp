@@ -13,7 +13,9 @@ namespace shortener::metrics {
 
 namespace {
 
-Error unavailable(std::string detail) { return Error{Errc::unavailable, std::move(detail)}; }
+Error unavailable(std::string detail) {
+  return Error{Errc::unavailable, std::move(detail)};
+}
 
 // Path segments of the grouping key: anything outside [A-Za-z0-9_.-] is percent-encoded.
 std::string encode_segment(std::string_view text) {
@@ -43,9 +45,9 @@ struct Fd {
 Result<PushTarget> parse_push_url(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   auto invalid = [&] {
-    return std::unexpected(Error{Errc::invalid_input,
-                                 "--pushgateway-url must be http://HOST[:PORT][/PATH], got " +
-                                     std::string(url)});
+    return std::unexpected(
+        Error{Errc::invalid_input,
+              "--pushgateway-url must be http://HOST[:PORT][/PATH], got " + std::string(url)});
   };
   if (!url.starts_with(kScheme)) return invalid();
   url.remove_prefix(kScheme.size());
@@ -106,12 +108,12 @@ Result<void> push(const PushTarget& target, std::string_view job, std::string_vi
     }
   }
   if (socket.fd < 0)
-    return std::unexpected(unavailable("pushgateway " + target.host + ":" + port +
-                                       " does not accept connections"));
+    return std::unexpected(
+        unavailable("pushgateway " + target.host + ":" + port + " does not accept connections"));
 
   std::string request = "PUT " + target.path_prefix + "/metrics/job/" + encode_segment(job) +
-                        "/instance/" + encode_segment(instance) + " HTTP/1.1\r\nHost: " +
-                        target.host + ":" + port +
+                        "/instance/" + encode_segment(instance) +
+                        " HTTP/1.1\r\nHost: " + target.host + ":" + port +
                         "\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: " +
                         std::to_string(exposition.size()) + "\r\nConnection: close\r\n\r\n";
   request.append(exposition);
@@ -131,8 +133,8 @@ Result<void> push(const PushTarget& target, std::string_view job, std::string_vi
   // "HTTP/1.1 200 OK": the status code is the second word.
   if (status_line.size() >= 12 && status_line.starts_with("HTTP/1.") && status_line[9] == '2')
     return {};
-  return std::unexpected(unavailable(
-      "pushgateway answered " + (status_line.empty() ? std::string("nothing") : status_line)));
+  return std::unexpected(unavailable("pushgateway answered " +
+                                     (status_line.empty() ? std::string("nothing") : status_line)));
 }
 
 }  // namespace shortener::metrics

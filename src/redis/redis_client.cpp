@@ -71,6 +71,11 @@ Result<RedisValue> RedisClient::eval(const RedisScript& script, const RedisArgs&
   return command(call);
 }
 
+void RedisClient::render_latency(std::string& out) const {
+  latency_.render(out, "shortener_redis_command_seconds",
+                  "Redis round-trip time of non-blocking calls (pipelines count once).");
+}
+
 RedisCounters RedisClient::counters() const {
   return {commands_.load(), failures_.load(), connects_.load(), connect_failures_.load()};
 }
@@ -83,7 +88,11 @@ Result<std::vector<RedisValue>> RedisClient::run(std::span<const RedisArgs> comm
     failures_.fetch_add(1, std::memory_order_relaxed);
     return std::unexpected(connection.error());
   }
+  auto started = std::chrono::steady_clock::now();
   auto replies = (*connection)->pipeline(commands, extra);
+  if (extra.count() == 0)
+    latency_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (!replies) failures_.fetch_add(1, std::memory_order_relaxed);
   release(std::move(*connection));
   return replies;

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/exposition.h"
 #include "redis/redis_connection.h"
 
 namespace shortener {
@@ -65,6 +66,9 @@ class RedisClient {
   // False while backing off after a failure (what /readyz reports as degraded).
   bool available() const { return available_.load(std::memory_order_relaxed); }
   RedisCounters counters() const;
+  // Appends shortener_redis_command_seconds: round-trip time of non-blocking calls (blocking
+  // reads, which wait for entries on purpose, are left out).
+  void render_latency(std::string& out) const;
   const RedisConfig& config() const { return config_; }
 
  private:
@@ -85,6 +89,8 @@ class RedisClient {
   std::chrono::milliseconds backoff_{0};
   std::atomic<bool> available_{true};
   std::atomic<std::uint64_t> commands_{0}, failures_{0}, connects_{0}, connect_failures_{0};
+  metrics::Histogram<11> latency_{
+      {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5}};
 };
 
 // Whether a failure carries the given Redis error code (e.g. "NOSCRIPT", "BUSYGROUP").

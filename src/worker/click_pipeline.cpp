@@ -1,5 +1,6 @@
 #include "worker/click_pipeline.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -109,23 +110,38 @@ void ClickWorkers::run() {
   // clicks wait in the (bounded, counted) queue instead of slowing redirects down.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kWorkerNice);
   auto backoff = std::chrono::milliseconds(0);
-  while (!stop_now_) {
-    auto delivery = queue_.pop(options_.batch_max, options_.batch_wait);
-    if (!delivery || delivery->events.empty()) continue;
-    if (process(*delivery)) {
-      backoff = std::chrono::milliseconds(0);
-      continue;
-    }
-    queue_.nack(std::move(*delivery));
+  auto wait = [&] {
     backoff = std::min(options_.max_backoff, std::max(std::chrono::milliseconds(50), backoff * 2));
     // Sleep in small steps so shutdown is not held up by a long backoff.
     for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stop_now_;
          slept += std::chrono::milliseconds(10))
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  };
+  while (!stop_now_) {
+    auto delivery = queue_.pop(options_.batch_max, options_.batch_wait);
+    if (!delivery || delivery->events.empty()) continue;
+    for (;;) {
+      auto outcome = process(*delivery);
+      if (outcome == Outcome::stored) {
+        if (backoff.count() > 0) spdlog::info("click store writes succeed again");
+        backoff = std::chrono::milliseconds(0);
+        break;
+      }
+      // The store is unreachable: keep the batch and try it again, so an outage costs time
+      // but no delivery attempts (those lead to the dead-letter stream). Other failures, or
+      // shutdown, hand the batch back to the queue.
+      if (outcome == Outcome::unavailable && !stop_now_) {
+        wait();
+        continue;
+      }
+      queue_.nack(std::move(*delivery));
+      wait();
+      break;
+    }
   }
 }
 
-bool ClickWorkers::process(ClickDelivery& delivery) {
+ClickWorkers::Outcome ClickWorkers::process(ClickDelivery& delivery) {
   std::vector<EnrichedClick> clicks;
   clicks.reserve(delivery.events.size());
   for (const ClickEvent& event : delivery.events) clicks.push_back(enricher_.enrich(event));
@@ -134,15 +150,20 @@ bool ClickWorkers::process(ClickDelivery& delivery) {
   if (options_.on_batch)
     options_.on_batch(delivery.events.size(), std::chrono::steady_clock::now() - started);
   if (!written) {
-    failures_.fetch_add(1, std::memory_order_relaxed);
-    return false;
+    // The first failure of a run is logged; the rest are counted (shortener_click_store_
+    // failures_total) until a write succeeds again.
+    if (failures_.fetch_add(1, std::memory_order_relaxed) == 0 || !failing_.exchange(true))
+      spdlog::warn("click store write failed ({} clicks, retried): {}", clicks.size(),
+                   written.error().detail);
+    return written.error().code == Errc::unavailable ? Outcome::unavailable : Outcome::failed;
   }
+  failing_.store(false, std::memory_order_relaxed);
   queue_.ack(delivery);
   processed_.fetch_add(written->inserted, std::memory_order_relaxed);
   duplicates_.fetch_add(written->duplicates, std::memory_order_relaxed);
   batches_.fetch_add(1, std::memory_order_relaxed);
   live_.publish(clicks);  // store removed duplicates: subscribers see each click once
-  return true;
+  return Outcome::stored;
 }
 
 ClickWorkerCounters ClickWorkers::counters() const {

@@ -91,8 +91,9 @@ class ClickWorkers {
   ClickWorkerCounters counters() const;
 
  private:
+  enum class Outcome { stored, unavailable, failed };
   void run();
-  bool process(ClickDelivery& delivery);
+  Outcome process(ClickDelivery& delivery);
 
   ClickQueue& queue_;
   Enricher& enricher_;
@@ -104,6 +105,7 @@ class ClickWorkers {
   std::atomic<int> running_{0};
   bool stuck_ = false;
   std::atomic<bool> stop_now_{false};
+  std::atomic<bool> failing_{false};  // since the last logged failure, no write succeeded
   std::atomic<std::uint64_t> processed_{0}, duplicates_{0}, failures_{0}, batches_{0};
 };
 

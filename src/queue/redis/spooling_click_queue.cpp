@@ -117,7 +117,9 @@ void SpoolingClickQueue::stop() {
 
 Result<void> SpoolingClickQueue::push(std::vector<ClickEvent>&& events) {
   auto pushed = inner_.push(std::move(events));
-  if (pushed || pushed.error().code != Errc::unavailable) return pushed;
+  // Unreachable, or answering but refusing (out of memory, loading its AOF, stream full):
+  // either way the events are safer on disk than in a replica's memory.
+  if (pushed) return pushed;
   if (auto spooled = append(events); !spooled) return pushed;  // the caller keeps the events
   events.clear();
   return {};

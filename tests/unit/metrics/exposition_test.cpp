@@ -8,8 +8,9 @@ namespace {
 TEST(Exposition, SingleValueHasHelpTypeAndSample) {
   std::string out;
   append(out, "shortener_x_total", "counter", "Things.", 42);
-  EXPECT_EQ(out, "# HELP shortener_x_total Things.\n# TYPE shortener_x_total counter\n"
-                 "shortener_x_total 42\n");
+  EXPECT_EQ(out,
+            "# HELP shortener_x_total Things.\n# TYPE shortener_x_total counter\n"
+            "shortener_x_total 42\n");
 }
 
 TEST(Exposition, FractionsKeepTheirPrecision) {
