@@ -181,6 +181,21 @@ class ClusterTest(unittest.TestCase):
             time.sleep(0.02)
         self.assertEqual(location, "https://example.com/after")
 
+    def test_anonymous_creation_limit_is_shared_by_the_replicas(self) -> None:
+        # Both replicas see the client as 127.0.0.1: one budget of 30 a minute between them.
+        anon = {name: self.nodes[name].client(None) for name in ("a", "b")}
+        for c in anon.values():
+            self.addCleanup(c.close)
+        statuses = []
+        for i in range(31):
+            resp = anon["ab"[i % 2]].create_link(f"https://example.com/anon-{i}")
+            statuses.append(resp.status)
+            if resp.status == 429:
+                self.assertEqual(resp.content_type, harness.PROBLEM_TYPE, resp.describe())
+                self.assertTrue(resp.header("Retry-After"), resp.describe())
+                break
+        self.assertEqual(statuses, [201] * 30 + [429])
+
     def test_created_link_has_a_24h_redis_key(self) -> None:
         slug = self.create("b", "https://example.com/ttl")
         ttl = int(redis_cli("TTL", f"{self.prefix}link:{slug}"))
