@@ -164,15 +164,7 @@ class RedisBackplane final : public Backplane {
     metrics::append(out, "shortener_cache_l1_flushes_total", "counter",
                     "L1 caches replaced after a Redis (re)subscription.",
                     static_cast<double>(tiered.l1_flushes));
-    auto redis = client_.counters();
-    metrics::append(out, "shortener_redis_commands_total", "counter",
-                    "Redis round trips attempted.", static_cast<double>(redis.commands));
-    metrics::append(out, "shortener_redis_errors_total", "counter",
-                    "Redis round trips that failed or timed out.",
-                    static_cast<double>(redis.failures));
-    metrics::append(out, "shortener_redis_up", "gauge", "1 while Redis answers.",
-                    client_.available() ? 1 : 0);
-    client_.render_latency(out);
+    render_redis_client(out, client_, client_.available());
     metrics::append(out, "shortener_click_stream_over_alarm", "gauge",
                     "1 while the click stream is longer than its alarm length (workers behind).",
                     stream_.over_alarm() ? 1 : 0);

@@ -1,5 +1,7 @@
 #include "app/redis_names.h"
 
+#include "metrics/exposition.h"
+
 namespace shortener {
 
 RedisLinkCacheOptions redis_cache_options(const std::string& prefix) {
@@ -25,6 +27,17 @@ RedisLiveFeedOptions redis_live_options(const std::string& prefix) {
 
 std::string redis_rate_limit_prefix(const std::string& prefix) {
   return prefix + "ratelimit:";
+}
+
+void render_redis_client(std::string& out, const RedisClient& client, bool up) {
+  auto counters = client.counters();
+  metrics::append(out, "shortener_redis_up", "gauge", "1 while Redis answers.", up ? 1 : 0);
+  metrics::append(out, "shortener_redis_commands_total", "counter", "Redis round trips attempted.",
+                  static_cast<double>(counters.commands));
+  metrics::append(out, "shortener_redis_errors_total", "counter",
+                  "Redis round trips that failed or timed out.",
+                  static_cast<double>(counters.failures));
+  client.render_latency(out);
 }
 
 std::optional<std::string> RedisSharedSalts::agree(enrich::VisitorDay day,

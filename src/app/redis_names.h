@@ -17,6 +17,9 @@ RedisClickQueueOptions redis_queue_options(const std::string& prefix);
 RedisLiveFeedOptions redis_live_options(const std::string& prefix);
 std::string redis_rate_limit_prefix(const std::string& prefix);
 
+// The client's series on /metrics: up (as the caller knows it), round trips, errors, latency.
+void render_redis_client(std::string& out, const RedisClient& client, bool up);
+
 // Daily visitor salts in Redis: SET NX with a two-day expiry, then GET: the first worker's
 // proposal wins and every worker hashes a visitor alike.
 class RedisSharedSalts final : public SharedSalts {

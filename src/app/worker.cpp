@@ -87,14 +87,7 @@ class WorkerEndpoints final : public http::RequestHandler {
 
 void render_backlog(std::string& out, RedisClickQueue& stream, const RedisClient& client) {
   auto backlog = stream.backlog();
-  auto redis = client.counters();
-  metrics::append(out, "shortener_redis_up", "gauge", "1 while Redis answers.", backlog ? 1 : 0);
-  metrics::append(out, "shortener_redis_commands_total", "counter", "Redis round trips attempted.",
-                  static_cast<double>(redis.commands));
-  metrics::append(out, "shortener_redis_errors_total", "counter",
-                  "Redis round trips that failed or timed out.",
-                  static_cast<double>(redis.failures));
-  client.render_latency(out);
+  render_redis_client(out, client, backlog.has_value());
   if (!backlog) return;  // unknown: no sample rather than a wrong one
   metrics::append(out, "shortener_click_queue_length", "gauge",
                   "Entries in the Redis click stream (queued and in flight).",
