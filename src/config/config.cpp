@@ -255,10 +255,12 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   for (auto* cmd : {dead_list, dead_replay}) {
     add_redis_options(*cmd, dead.redis_url, dead.redis_prefix,
                       "redis://[:PASSWORD@]HOST:PORT[/DB] of the click queue");
-    option(*cmd, "--limit", dead.limit, "At most this many")
+    // Per-invocation choices: command line only (a generic SHORTENER_LIMIT would surprise).
+    cmd->add_option("--limit", dead.limit, "At most this many")
+        ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   }
-  option(*dead_list, "--after", dead.after, "List the page after this dead-letter id");
+  dead_list->add_option("--after", dead.after, "List the page after this dead-letter id");
   dead_replay->add_option("--id", dead.ids, "Dead-letter id to replay (repeatable)");
   dead_replay->add_flag("--all", dead.all, "Replay the oldest --limit dead letters");
 

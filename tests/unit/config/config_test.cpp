@@ -155,5 +155,81 @@ TEST(Config, DefaultPublicUrl) {
   EXPECT_EQ(default_public_url("::1", 8080), "http://[::1]:8080");
 }
 
+// Production mode: what each subcommand needs, and the one-line error for what is missing.
+int exit_of(const Parsed& p) {
+  const int* code = std::get_if<int>(&p.result);
+  return code == nullptr ? -1 : *code;
+}
+
+TEST(Config, ProductionServeNeedsPostgresForRedis) {
+  auto p = parse({"serve", "--data-dir", temp_dir(), "--redis-url", "redis://127.0.0.1:6379"});
+  EXPECT_EQ(exit_of(p), 2);
+  EXPECT_NE(p.err.find("needs --database-url"), std::string::npos) << p.err;
+  auto ok = parse({"serve", "--data-dir", temp_dir(), "--redis-url", "redis://127.0.0.1:6379",
+                   "--database-url", "postgres://u@127.0.0.1/db", "--redis-prefix",
+                   "a:", "--with-worker"});
+  auto* c = std::get_if<ServeConfig>(&ok.result);
+  ASSERT_NE(c, nullptr) << ok.err;
+  EXPECT_EQ(c->redis_prefix, "a:");
+  EXPECT_TRUE(c->with_worker);
+}
+
+TEST(Config, WithWorkerIsForProductionMode) {
+  auto p = parse({"serve", "--data-dir", temp_dir(), "--with-worker"});
+  EXPECT_EQ(exit_of(p), 2);
+  EXPECT_NE(p.err.find("--with-worker is for production mode"), std::string::npos) << p.err;
+}
+
+TEST(Config, WorkerNeedsPostgresAndRedis) {
+  auto none = parse({"worker", "--data-dir", temp_dir()});
+  EXPECT_EQ(exit_of(none), 2);
+  EXPECT_NE(none.err.find("--database-url"), std::string::npos) << none.err;
+  auto no_redis =
+      parse({"worker", "--data-dir", temp_dir(), "--database-url", "postgres://u@h/db"});
+  EXPECT_EQ(exit_of(no_redis), 2);
+  EXPECT_NE(no_redis.err.find("--redis-url"), std::string::npos) << no_redis.err;
+  auto bad_gateway =
+      parse({"worker", "--data-dir", temp_dir(), "--database-url", "postgres://u@h/db",
+             "--redis-url", "redis://h:1", "--pushgateway-url", "https://gw:9091"});
+  EXPECT_EQ(exit_of(bad_gateway), 2);
+  EXPECT_NE(bad_gateway.err.find("--pushgateway-url"), std::string::npos) << bad_gateway.err;
+  auto ok = parse({"worker", "--data-dir", temp_dir(), "--database-url", "postgres://u@h/db",
+                   "--redis-url", "redis://h:1", "--concurrency", "3", "--metrics-listen",
+                   "127.0.0.1:0", "--pushgateway-url", "http://gw:9091", "--push-interval", "5"});
+  auto* c = std::get_if<WorkerConfig>(&ok.result);
+  ASSERT_NE(c, nullptr) << ok.err;
+  EXPECT_EQ(c->concurrency, 3);
+  EXPECT_EQ(c->metrics_port, 0);
+  EXPECT_EQ(c->push_interval_s, 5);
+}
+
+TEST(Config, DeadLettersListAndReplay) {
+  auto list = parse(
+      {"dead-letters", "list", "--redis-url", "redis://h:1", "--limit", "5", "--after", "1-0"});
+  auto* l = std::get_if<DeadLettersConfig>(&list.result);
+  ASSERT_NE(l, nullptr) << list.err;
+  EXPECT_FALSE(l->replay);
+  EXPECT_EQ(l->limit, 5u);
+  EXPECT_EQ(l->after, "1-0");
+  auto replay =
+      parse({"dead-letters", "replay", "--redis-url", "redis://h:1", "--id", "1-0", "--id", "2-0"});
+  auto* r = std::get_if<DeadLettersConfig>(&replay.result);
+  ASSERT_NE(r, nullptr) << replay.err;
+  EXPECT_TRUE(r->replay);
+  EXPECT_EQ(r->ids, (std::vector<std::string>{"1-0", "2-0"}));
+  // Neither or both of --all and --id: a usage error.
+  for (auto args :
+       {std::vector<std::string>{"dead-letters", "replay", "--redis-url", "redis://h:1"},
+        std::vector<std::string>{"dead-letters", "replay", "--redis-url", "redis://h:1", "--all",
+                                 "--id", "1-0"}}) {
+    auto p = parse(args);
+    EXPECT_EQ(exit_of(p), 2);
+    EXPECT_NE(p.err.find("either --all or"), std::string::npos) << p.err;
+  }
+  auto no_redis = parse({"dead-letters", "list"});
+  EXPECT_EQ(exit_of(no_redis), 2);
+  EXPECT_NE(no_redis.err.find("--redis-url"), std::string::npos) << no_redis.err;
+}
+
 }  // namespace
 }  // namespace shortener
