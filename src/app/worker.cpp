@@ -206,6 +206,12 @@ int run_worker(WorkerConfig config) {
   while (stream.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   workers.drain_and_stop(std::chrono::steady_clock::now());
+  if (!workers.stuck()) {
+    if (auto left = stream.leave(); !left)
+      spdlog::warn("could not leave the consumer group: {}", left.error().detail);
+    else if (!*left)
+      spdlog::info("left entries pending in the consumer group; another worker reclaims them");
+  }
   pusher.reset();
   push_metrics();  // the final counters
   auto counters = workers.counters();

@@ -68,6 +68,43 @@ TEST(RedisClickQueue, ReclaimsWhatADeadConsumerLeftPending) {
   EXPECT_TRUE(dead.ack(*taken));
 }
 
+std::size_t consumers(RedisClient& client, const std::string& stream) {
+  auto reply = client.command({"XINFO", "CONSUMERS", stream, "workers"});
+  return reply ? reply->elements.size() : 0;
+}
+
+TEST(RedisClickQueue, LeavesTheGroupOnlyWithNothingPending) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  std::string stream = unique_name("clicks");
+  RedisClickQueue holder(client, stream_options(stream, "holder"));
+  RedisClickQueue done(client, stream_options(stream, "done"));
+  ASSERT_TRUE(holder.ensure_group());
+  ASSERT_TRUE(holder.push(events(0, 4)));
+  auto held = holder.pop(2, milliseconds(100));
+  ASSERT_TRUE(held && held->events.size() == 2u);
+  auto finished = done.pop(2, milliseconds(100));
+  ASSERT_TRUE(finished && finished->events.size() == 2u);
+  ASSERT_TRUE(done.ack(*finished));
+  ASSERT_EQ(consumers(client, stream), 2u);
+  // "holder" stops with an unacknowledged batch: it stays, so its entries can be reclaimed.
+  holder.close();
+  auto stayed = holder.leave();
+  ASSERT_TRUE(stayed) << stayed.error().detail;
+  EXPECT_FALSE(*stayed);
+  done.close();
+  auto left = done.leave();
+  ASSERT_TRUE(left) << left.error().detail;
+  EXPECT_TRUE(*left);
+  EXPECT_EQ(consumers(client, stream), 1u);
+  // Nothing was lost: the held entries are still pending and another consumer takes them.
+  std::this_thread::sleep_for(milliseconds(250));
+  RedisClickQueue next(client, stream_options(stream, "next"));
+  auto reclaimed = next.pop(10, milliseconds(50));
+  ASSERT_TRUE(reclaimed) << reclaimed.error().detail;
+  EXPECT_EQ(reclaimed->events.size(), 2u);
+}
+
 TEST(RedisClickQueue, DeadLettersAfterMaxDeliveriesAndReplays) {
   REDIS_OR_SKIP(config);
   RedisClient client(*config);

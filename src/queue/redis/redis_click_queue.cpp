@@ -336,6 +336,17 @@ void RedisClickQueue::close() {
   closed_ = true;
 }
 
+Result<bool> RedisClickQueue::leave() {
+  auto pending = client_.command(
+      {"XPENDING", options_.stream, options_.group, "-", "+", "1", options_.consumer});
+  if (!pending) return std::unexpected(pending.error());
+  if (!pending->elements.empty()) return false;
+  auto removed = client_.command(
+      {"XGROUP", "DELCONSUMER", options_.stream, options_.group, options_.consumer});
+  if (!removed) return std::unexpected(removed.error());
+  return true;
+}
+
 std::size_t RedisClickQueue::in_flight() const {
   std::lock_guard lock(mutex_);
   std::size_t n = 0;

@@ -95,6 +95,10 @@ class RedisClickQueue final : public ClickQueue {
   // ack() keeps working, so a worker finishes and acknowledges its batch and exits.
   void close();
   std::size_t in_flight() const;  // events delivered by this instance, not yet acked or nacked
+  // After close() and the last ack: removes this consumer from the group if it holds no
+  // pending entries (one that does stays, so XAUTOCLAIM can take its entries over). Returns
+  // whether it left. Keeps the group's consumer list from growing with every restart.
+  Result<bool> leave();
   bool over_alarm() const { return size() > options_.alarm_length; }
   RedisClickQueueCounters counters() const;
 
