@@ -35,8 +35,8 @@ std::vector<std::pair<std::string, std::int64_t>> top(const DimTotals& totals, s
 }
 
 TEST(DimCountsTest, MergeSumsEqualValuesAndKeepsTheRest) {
-  const std::string a = blob({{sqlite::kCountry, "FR", 1, 0}, {sqlite::kCity, "Paris, FR", 2, 0}});
-  const std::string b = blob({{sqlite::kCountry, "DE", 1, 0}, {sqlite::kCountry, "FR", 3, 1}});
+  const std::string a = blob({{storage::kCountry, "FR", 1, 0}, {storage::kCity, "Paris, FR", 2, 0}});
+  const std::string b = blob({{storage::kCountry, "DE", 1, 0}, {storage::kCountry, "FR", 3, 1}});
   auto merged = sqlite::merge_dim_counts(a, b);
   ASSERT_TRUE(merged);
   EXPECT_EQ(*sqlite::merge_dim_counts(b, a), *merged);  // order of arguments does not matter
@@ -44,10 +44,10 @@ TEST(DimCountsTest, MergeSumsEqualValuesAndKeepsTheRest) {
   DimTotals totals;
   ASSERT_TRUE(totals.add(*merged));
   using Pairs = std::vector<std::pair<std::string, std::int64_t>>;
-  EXPECT_EQ(top(totals, sqlite::kCountry, false), (Pairs{{"FR", 4}, {"DE", 1}}));
-  EXPECT_EQ(top(totals, sqlite::kCountry, true), (Pairs{{"FR", 5}, {"DE", 1}}));
-  EXPECT_EQ(top(totals, sqlite::kCity, false), (Pairs{{"Paris, FR", 2}}));
-  EXPECT_TRUE(top(totals, sqlite::kOs, false).empty());
+  EXPECT_EQ(top(totals, storage::kCountry, false), (Pairs{{"FR", 4}, {"DE", 1}}));
+  EXPECT_EQ(top(totals, storage::kCountry, true), (Pairs{{"FR", 5}, {"DE", 1}}));
+  EXPECT_EQ(top(totals, storage::kCity, false), (Pairs{{"Paris, FR", 2}}));
+  EXPECT_TRUE(top(totals, storage::kOs, false).empty());
 }
 
 TEST(DimCountsTest, ValuesAreCountedUnderTheirDimensionKey) {
@@ -68,13 +68,13 @@ TEST(DimCountsTest, ValuesAreCountedUnderTheirDimensionKey) {
     click.country = c.country;
     click.city = c.city;
     click.referrer = c.referrer;
-    EXPECT_EQ(sqlite::dim_value(click, sqlite::kCity), c.want_city);
-    EXPECT_EQ(sqlite::dim_value(click, sqlite::kReferrer), c.want_referrer);
+    EXPECT_EQ(storage::dim_value(click, storage::kCity), c.want_city);
+    EXPECT_EQ(storage::dim_value(click, storage::kReferrer), c.want_referrer);
   }
 }
 
 TEST(DimCountsTest, MalformedBlobsAreErrors) {
-  const std::string good = blob({{sqlite::kCountry, "FR", 1, 0}});
+  const std::string good = blob({{storage::kCountry, "FR", 1, 0}});
   const std::vector<std::pair<const char*, std::string>> hostile = {
       {"unknown dimension", std::string("\x09\x02"
                                         "FR\x01\x00",

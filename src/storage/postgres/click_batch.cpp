@@ -191,7 +191,8 @@ Params ClickBatch::minutely_params() const {
 std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> ClickBatch::dim_counts() const {
   std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> days;
   for (std::size_t i : pending_)
-    if (stored_[i]) days[{clicks_[i].link_id, floor_to(clicks_[i].at, kDayUs)}].add(clicks_[i]);
+    if (stored_[i])
+      add_click(days[{clicks_[i].link_id, floor_to(clicks_[i].at, kDayUs)}], clicks_[i]);
   return days;
 }
 

@@ -141,7 +141,7 @@ Result<void> read_dimensions(pg::Connection& db, const std::string& links, const
   for (int r = 0; r < rows->rows(); ++r)
     if (auto ok = totals.add(rows->text(r, 0)); !ok) return ok;
   for (int dim = 0; dim < pg::kDimCount; ++dim)
-    out.*kDimOutputs[dim] = totals.top(dim, query.top, query.include_bots);
+    out.*kDimOutputs[dim] = totals.top(static_cast<pg::Dim>(dim), query.top, query.include_bots);
   return {};
 }
 
