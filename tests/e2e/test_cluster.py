@@ -77,6 +77,7 @@ class ClusterTest(unittest.TestCase):
         for name, role in (("a", "serve"), ("b", "serve"), ("w1", "worker"), ("w2", "worker")):
             data_dir = make_temp_dir(f"cluster-{name}")
             cls.addClassCleanup(remove_temp_dir, data_dir)
+            cls.addClassCleanup(remove_temp_dir, data_dir + ".logs")
             node = Node(data_dir, cls.admin_key, role, cls.database_url, cls.prefix)
             cls.addClassCleanup(node.stop, expect_clean=False)
             cls.nodes[name] = node.start()
