@@ -7,12 +7,11 @@
 #include <cstddef>
 #include <string_view>
 
+#include "core/utf8.h"
+
 namespace shortener::logging {
 
-// The length of the well-formed UTF-8 sequence that starts `text` (non-empty), or 0 when
-// the first byte does not start one (stray continuation byte, overlong form, surrogate, beyond
-// U+10FFFF, truncated).
-std::size_t utf8_sequence_length(std::string_view text);
+using shortener::utf8_sequence_length;  // core/utf8.h
 
 // Appends `text` as a quoted JSON string to `out` (std::string or fmt::memory_buffer). Quote,
 // backslash, control characters and DEL are escaped; ill-formed UTF-8 becomes U+FFFD, so a

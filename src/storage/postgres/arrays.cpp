@@ -2,37 +2,17 @@
 
 #include <utility>
 
+#include "core/utf8.h"
+
 namespace shortener::pg {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Length of the valid UTF-8 sequence starting at s[i] (never NUL), or 0 if there is none.
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if there is none: PostgreSQL text
+// cannot hold NUL, so NUL counts as invalid here.
 std::size_t sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char b = byte(i);
-  if (b == 0) return 0;
-  if (b < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char low = 0x80;  // bounds of the second byte, excluding overlongs and surrogates
-  unsigned char high = 0xBF;
-  if (b >= 0xC2 && b <= 0xDF) {
-    n = 2;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    n = 3;
-    if (b == 0xE0) low = 0xA0;
-    if (b == 0xED) high = 0x9F;
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    n = 4;
-    if (b == 0xF0) low = 0x90;
-    if (b == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  return n;
+  return s[i] == 0 ? 0 : utf8_sequence_length(s.substr(i));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/utf8.h"
+
 namespace shortener::enrich {
 namespace {
 
@@ -21,43 +23,6 @@ bool has_control(std::string_view s) {
     const auto u = static_cast<unsigned char>(c);
     return u < 0x20 || u == 0x7f;
   });
-}
-
-// Length of the UTF-8 sequence starting at s[i], or 0 when it is malformed (overlongs,
-// surrogates and code points past U+10FFFF included).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = b(i);
-  if (lead < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) {
-    n = 2;
-  } else if (lead >= 0xe0 && lead <= 0xef) {
-    n = 3;
-    if (lead == 0xe0) lo = 0xa0;
-    if (lead == 0xed) hi = 0x9f;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    n = 4;
-    if (lead == 0xf0) lo = 0x90;
-    if (lead == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k) {
-    if (b(i + k) < 0x80 || b(i + k) > 0xbf) return 0;
-  }
-  return n;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = utf8_length(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
 }
 
 bool all_digits(std::string_view s) {
@@ -154,7 +119,7 @@ std::string_view cut_utf8(std::string_view s, std::size_t limit) {
 std::string referrer_host(std::string_view referer) {
   referer = trim(referer);
   if (referer.empty()) return std::string(kDirectReferrer);
-  if (has_control(referer) || !valid_utf8(referer)) return std::string(kUnknownReferrer);
+  if (has_control(referer) || !is_valid_utf8(referer)) return std::string(kUnknownReferrer);
   const auto authority = authority_of(referer);
   if (!authority) return std::string(kUnknownReferrer);
   std::string_view host = authority->substr(authority->rfind('@') + 1);  // npos + 1 == 0
@@ -199,7 +164,7 @@ std::optional<std::string> utm_source_of(std::string_view query) {
     const std::string value = form_decode(pair.substr(eq + 1));
     const std::string_view trimmed = trim(value);
     if (trimmed.empty()) continue;
-    if (has_control(trimmed) || !valid_utf8(trimmed)) return std::nullopt;
+    if (has_control(trimmed) || !is_valid_utf8(trimmed)) return std::nullopt;
     return std::string(cut_utf8(trimmed, kMaxUtmSource));
   }
   return std::nullopt;
