@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <thread>
-
 #include "app/redis_names.h"
 #include "cache/memory/memory_link_cache.h"
 #include "cache/memory/memory_rate_limiter.h"
@@ -182,13 +180,7 @@ class RedisBackplane final : public Backplane {
   }
 
   void stop(ClickWorkers* workers, std::chrono::steady_clock::time_point deadline) override {
-    stream_.close();
-    if (workers != nullptr) {
-      // Batches being stored finish and are acknowledged; the rest stays in the stream.
-      while (stream_.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      workers->drain_and_stop(std::chrono::steady_clock::now());
-    }
+    if (workers != nullptr) stop_stream_consumers(stream_, *workers, deadline);
     spooling_.stop();
     live_.stop();
     cache_.stop();

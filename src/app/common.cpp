@@ -55,6 +55,14 @@ void run_click_maintenance(ClickStore& clicks, ClickEnricher& enricher, const Cl
     spdlog::info("geolocation databases reloaded");
 }
 
+void exit_now_if_stuck(const ClickWorkers& workers) {
+  if (!workers.stuck()) return;
+  spdlog::warn("a click worker is blocked in the store; exiting without waiting for it");
+  spdlog::shutdown();
+  std::cout.flush();
+  std::_Exit(0);
+}
+
 void render_process_metrics(std::string& out, const ClickEnricher* enricher) {
   out +=
       "# HELP shortener_build_info The running build.\n# TYPE shortener_build_info gauge\n"

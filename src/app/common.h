@@ -33,6 +33,11 @@ Result<std::unique_ptr<ClickEnricher>> load_enricher(const EnricherOptions& opti
 void run_click_maintenance(ClickStore& clicks, ClickEnricher& enricher, const Clock& clock,
                            int raw_retention_days);
 
+// After ClickWorkers::drain_and_stop: a worker still blocked inside the store cannot be joined,
+// and destroying the store under it would be undefined, while its clicks are safe (spool or
+// stream). Then this leaves at once, exit code 0, without running destructors.
+void exit_now_if_stuck(const ClickWorkers& workers);
+
 // Appends the series every process exposes: build info and, when this process enriches
 // clicks, the geolocation database dates.
 void render_process_metrics(std::string& out, const ClickEnricher* enricher);

@@ -1,5 +1,9 @@
 #include "app/redis_names.h"
 
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
 #include "metrics/exposition.h"
 
 namespace shortener {
@@ -27,6 +31,19 @@ RedisLiveFeedOptions redis_live_options(const std::string& prefix) {
 
 std::string redis_rate_limit_prefix(const std::string& prefix) {
   return prefix + "ratelimit:";
+}
+
+void stop_stream_consumers(RedisClickQueue& stream, ClickWorkers& workers,
+                           std::chrono::steady_clock::time_point deadline) {
+  stream.close();
+  while (stream.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  workers.drain_and_stop(std::chrono::steady_clock::now());
+  if (workers.stuck()) return;
+  if (auto left = stream.leave(); !left)
+    spdlog::warn("could not leave the consumer group: {}", left.error().detail);
+  else if (!*left)
+    spdlog::info("left entries pending in the consumer group; another worker reclaims them");
 }
 
 void render_redis_client(std::string& out, const RedisClient& client, bool up) {

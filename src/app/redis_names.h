@@ -9,6 +9,7 @@
 #include "queue/redis/redis_click_queue.h"
 #include "redis/redis_client.h"
 #include "worker/click_enricher.h"
+#include "worker/click_pipeline.h"
 
 namespace shortener {
 
@@ -16,6 +17,13 @@ RedisLinkCacheOptions redis_cache_options(const std::string& prefix);
 RedisClickQueueOptions redis_queue_options(const std::string& prefix);
 RedisLiveFeedOptions redis_live_options(const std::string& prefix);
 std::string redis_rate_limit_prefix(const std::string& prefix);
+
+// Shutdown of click workers consuming the stream: they stop taking entries, batches being
+// stored commit and are acknowledged until `deadline`, then the workers stop; what is still
+// pending is reclaimed by another worker (idempotent writes). The consumer leaves the group
+// when it holds nothing pending.
+void stop_stream_consumers(RedisClickQueue& stream, ClickWorkers& workers,
+                           std::chrono::steady_clock::time_point deadline);
 
 // The client's series on /metrics: up (as the caller knows it), round trips, errors, latency.
 void render_redis_client(std::string& out, const RedisClient& client, bool up);

@@ -182,14 +182,7 @@ int serve(ServeConfig config) {
   shipper.stop();
   backplane->stop(workers.get(), deadline);
   spdlog::info("stopped");
-  if (workers && workers->stuck()) {
-    // A worker is blocked inside the store: destroying the store under it would be undefined,
-    // and its clicks are safe (spool or stream). Leave without running destructors.
-    spdlog::warn("a click worker is blocked in the store; exiting without waiting for it");
-    spdlog::shutdown();
-    std::cout.flush();
-    std::_Exit(0);
-  }
+  if (workers) exit_now_if_stuck(*workers);
   return 0;
 }
 

@@ -8,7 +8,6 @@
 #include <boost/json/value.hpp>
 #include <iostream>
 #include <optional>
-#include <thread>
 
 #include "app/commands.h"
 #include "app/common.h"
@@ -199,30 +198,15 @@ int run_worker(WorkerConfig config) {
     spdlog::info("SIGHUP: geolocation reload {}", reloaded ? "done" : reloaded.error().detail);
   });
 
-  // SIGTERM: stop taking entries, let batches in flight commit and be acknowledged; what is
-  // still pending after the deadline is reclaimed by another worker (idempotent writes).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(4);
-  stream.close();
-  while (stream.in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  workers.drain_and_stop(std::chrono::steady_clock::now());
-  if (!workers.stuck()) {
-    if (auto left = stream.leave(); !left)
-      spdlog::warn("could not leave the consumer group: {}", left.error().detail);
-    else if (!*left)
-      spdlog::info("left entries pending in the consumer group; another worker reclaims them");
-  }
+  // SIGTERM: batches in flight commit and are acknowledged (up to 4 s); the rest stays pending.
+  stop_stream_consumers(stream, workers,
+                        std::chrono::steady_clock::now() + std::chrono::seconds(4));
   pusher.reset();
   push_metrics();  // the final counters
   auto counters = workers.counters();
   spdlog::info("worker stopped: {} clicks stored, {} duplicates", counters.processed,
                counters.duplicates);
-  if (workers.stuck()) {
-    spdlog::warn("a click worker is blocked in the store; exiting without waiting for it");
-    spdlog::shutdown();
-    std::cout.flush();
-    std::_Exit(0);
-  }
+  exit_now_if_stuck(workers);
   return 0;
 }
 

@@ -123,7 +123,6 @@ void ClickWorkers::run() {
     for (;;) {
       auto outcome = process(*delivery);
       if (outcome == Outcome::stored) {
-        if (backoff.count() > 0) spdlog::info("click store writes succeed again");
         backoff = std::chrono::milliseconds(0);
         break;
       }
@@ -151,13 +150,15 @@ ClickWorkers::Outcome ClickWorkers::process(ClickDelivery& delivery) {
     options_.on_batch(delivery.events.size(), std::chrono::steady_clock::now() - started);
   if (!written) {
     // The first failure of a run is logged; the rest are counted (shortener_click_store_
-    // failures_total) until a write succeeds again.
-    if (failures_.fetch_add(1, std::memory_order_relaxed) == 0 || !failing_.exchange(true))
+    // failures_total) until a write succeeds again, which is logged too.
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    if (!failing_.exchange(true))
       spdlog::warn("click store write failed ({} clicks, retried): {}", clicks.size(),
                    written.error().detail);
     return written.error().code == Errc::unavailable ? Outcome::unavailable : Outcome::failed;
   }
-  failing_.store(false, std::memory_order_relaxed);
+  if (failing_.load(std::memory_order_relaxed) && failing_.exchange(false))
+    spdlog::info("click store writes succeed again");
   queue_.ack(delivery);
   processed_.fetch_add(written->inserted, std::memory_order_relaxed);
   duplicates_.fetch_add(written->duplicates, std::memory_order_relaxed);

@@ -105,7 +105,7 @@ class ClickWorkers {
   std::atomic<int> running_{0};
   bool stuck_ = false;
   std::atomic<bool> stop_now_{false};
-  std::atomic<bool> failing_{false};  // since the last logged failure, no write succeeded
+  std::atomic<bool> failing_{false};  // a write failed and none succeeded since (logged once)
   std::atomic<std::uint64_t> processed_{0}, duplicates_{0}, failures_{0}, batches_{0};
 };
 
