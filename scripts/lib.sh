@@ -26,3 +26,18 @@ build_dir() {
   cmake -S "$ROOT" -B "$ROOT/$dir" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
   cmake --build "$ROOT/$dir" -j"$JOBS"
 }
+
+# A free TCP port on 127.0.0.1, as the kernel picks it (free when this returns).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# SIGKILL to PID, then waits up to SECONDS for it to be gone; status 1 if it is still there.
+kill_and_wait() {
+  local pid="$1" deadline=$((SECONDS + $2))
+  kill -KILL "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.05
+  done
+}

@@ -13,6 +13,8 @@
 # (fsync=off: a crash can lose the cluster, which is fine for throwaway test data). Every wait is
 # bounded. Only the URL goes to stdout; progress and errors go to stderr.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"  # free_port, kill_and_wait
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 PG_USER=postgres       # the OS user running the server
@@ -30,9 +32,6 @@ as_pg() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 launch() {
   local dir="$1" port="$2"
@@ -104,16 +103,11 @@ down() {
 # A crash: SIGKILL to the postmaster; its backends notice the postmaster is gone and exit. The
 # next start runs crash recovery (and removes the stale pid file).
 crash() {
-  local dir="$1" pid deadline
+  local dir="$1" pid
   check_dir "$dir"
   pid="$(postmaster_pid "$dir")"
   [[ -n "$pid" ]] || return 0
-  kill -KILL "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + START_TIMEOUT_S))
-  while kill -0 "$pid" 2>/dev/null; do
-    ((SECONDS < deadline)) || die "postmaster $pid still there after SIGKILL"
-    sleep 0.05
-  done
+  kill_and_wait "$pid" "$START_TIMEOUT_S" || die "postmaster $pid still there after SIGKILL"
 }
 
 up() {

@@ -13,6 +13,8 @@
 # with AOF persistence (appendonly yes) as production does: the click stream must survive a
 # restart. Every wait is bounded. Only the URL goes to stdout; progress and errors go to stderr.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/lib.sh"  # free_port, kill_and_wait
 
 REDIS_SERVER="${REDIS_SERVER:-/usr/bin/redis-server}"
 REDIS_CLI="${REDIS_CLI:-/usr/bin/redis-cli}"
@@ -24,9 +26,6 @@ die() {
   exit 1
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 write_config() {
   local dir="$1" port="$2"
@@ -119,16 +118,11 @@ down() {
 # (What it had written to the AOF file is in the kernel's page cache and survives; only an OS
 # crash loses the up to 1 s that appendfsync everysec has not fsync'd yet.)
 crash() {
-  local dir="$1" pid deadline
+  local dir="$1" pid
   check_dir "$dir"
   pid="$(read_pid "$dir" || true)"
   [[ -n "$pid" ]] || return 0
-  kill -KILL "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + WAIT_TIMEOUT_S))
-  while kill -0 "$pid" 2>/dev/null; do
-    ((SECONDS < deadline)) || die "redis-server $pid still there after SIGKILL"
-    sleep 0.05
-  done
+  kill_and_wait "$pid" "$WAIT_TIMEOUT_S" || die "redis-server $pid still there after SIGKILL"
   rm -f "$dir/redis.pid"
 }
 
