@@ -49,18 +49,8 @@ nginx_pid=""
 pg_dir=""
 redis_dir=""
 
-# Stops a process we started: SIGTERM, up to 5 s, then SIGKILL. Only ever our own PIDs.
-stop_pid() {
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/lib/procs.sh
+source "$lib/procs.sh"  # stop_pid: SIGTERM, 5 s, SIGKILL
 
 cleanup() {
   local code=$?

@@ -70,23 +70,13 @@ started_pids=()  # every process this script started, stopped on exit
 results="$tmp/results.jsonl"
 : >"$results"
 
-# SIGTERM, up to 10 s, then SIGKILL. Only ever our own PIDs.
-stop_pid() {
-  local pid=$1
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/lib/procs.sh
+source "$lib/procs.sh"  # stop_pid PID 10: SIGTERM, 10 s, SIGKILL
 
 cleanup() {
   local code=$? i
   trap - EXIT INT TERM
-  for ((i = ${#started_pids[@]} - 1; i >= 0; i--)); do stop_pid "${started_pids[i]}"; done
+  for ((i = ${#started_pids[@]} - 1; i >= 0; i--)); do stop_pid "${started_pids[i]}" 10; done
   if [[ -n $redis_dir ]]; then "$repo/scripts/redis-test.sh" stop "$redis_dir" || true; fi
   if [[ -n $pg_dir ]]; then "$repo/scripts/pg-test.sh" stop "$pg_dir" || true; fi
   if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
@@ -241,7 +231,7 @@ ingest_phase() {
   snapshot "$tmp/$system-ingest-workers.1" "${pids[@]}"
   snapshot "$tmp/$system-ingest-redis.1" "$(redis_pid)"
   snapshot "$tmp/$system-ingest-pg.1" "$(pg_pid)"
-  for pid in "${pids[@]}"; do stop_pid "$pid"; done
+  for pid in "${pids[@]}"; do stop_pid "$pid" 10; done
   if [[ $status != complete && $count -eq 0 ]]; then
     unavailable "$system" ingest "$status"
     return
@@ -289,7 +279,7 @@ if has node "$systems"; then
   if has redirect "$parts"; then
     BENCH_SLUGS_FILE="$tmp/node-slugs.txt" redirect_phase node "$node_url" "$node_pid"
   fi
-  stop_pid "$node_pid"  # its ingest backlog is queued by prefill.js, not by redirects
+  stop_pid "$node_pid" 10  # its ingest backlog is queued by prefill.js, not by redirects
 fi
 
 # --- ours: redirects --------------------------------------------------------------------------------
@@ -313,7 +303,7 @@ if has ours "$systems"; then
       rc=0
       if kill -0 "$ours_pid" 2>/dev/null; then rc="still running, not ready within 60 s"; else wait "$ours_pid" || rc=$?; fi
       ours_reason="serve: exit $rc: $(grep -v '^$' "$tmp/ours-serve.err" | tail -n1)"
-      stop_pid "$ours_pid"
+      stop_pid "$ours_pid" 10
       ours_pid=""
     fi
   fi
@@ -356,7 +346,7 @@ ours_ingest() {
     unavailable ours ingest "worker: exit $rc: $(grep -v '^$' "$tmp/ours-worker-probe.err" | tail -n1)"
     return
   fi
-  stop_pid "$probe_pid"
+  stop_pid "$probe_pid" 10
 
   log "ours: queueing $clicks clicks (redirects with click_mix.lua, no worker running)"
   export BENCH_SLUGS_FILE="$tmp/ours-slugs.txt"
