@@ -124,10 +124,9 @@ void insert(Connection& db, const sqlite::Statement& stmt, std::int64_t link, Ti
 void seed_link(Connection& db, std::int64_t link, std::int64_t per_day, double value_share) {
   auto hourly = db.prepare("INSERT INTO rollup_hourly VALUES (?1, ?2, ?3, ?4, ?5)");
   auto minutely = db.prepare("INSERT INTO rollup_minutely VALUES (?1, ?2, ?3, ?4, ?5)");
-  auto days = db.prepare("INSERT INTO rollup_daily_dims VALUES (?1, ?2, ?3)");
-  auto blocks = db.prepare(
-      "INSERT INTO rollup_block_dims VALUES (?1, ?2, ?3) "
-      "ON CONFLICT DO UPDATE SET counts = dim_counts_merge(counts, excluded.counts)");
+  // Days folded already; each day of a block one part of it (seeded_db() folds settled blocks).
+  auto days = db.prepare("INSERT INTO rollup_daily_dims VALUES (?1, ?2, 0, ?3)");
+  auto blocks = db.prepare("INSERT INTO rollup_block_dims VALUES (?1, ?2, ?4, ?3)");
   if (!hourly || !minutely || !days || !blocks) throw std::runtime_error("prepare seed");
   for (int d = 0; d < kDays; ++d) {
     const TimeUs day = kEnd - (kDays - d) * kDay;
@@ -155,6 +154,7 @@ void seed_link(Connection& db, std::int64_t link, std::int64_t per_day, double v
          {std::pair{&*days, day}, std::pair{&*blocks, day / kBlock * kBlock}}) {
       Query q(*stmt, db.get());
       q.bind(1, link).bind(2, start).bind_blob(3, blob);
+      if (stmt == &*blocks) q.bind(4, (day - start) / kDay + 1);
       if (auto ok = q.finish(); !ok) throw std::runtime_error(ok.error().detail);
     }
   }
@@ -165,11 +165,13 @@ Db& seeded_db() {
     auto* fresh = new Db();  // lives for the process: the benchmarks share it
     auto conn = Connection::open(fresh->dir.db(), {});
     if (!conn) throw std::runtime_error(conn.error().detail);
-    if (!sqlite::register_dim_counts_merge(conn->get())) throw std::runtime_error("register");
     exec(*conn, "BEGIN");
     seed_link(*conn, kHotLink, kHotClicks / kDays, 1.0);
     for (int i = 0; i < kQuietLinks; ++i) seed_link(*conn, 2 + i, 2'000, 0.01);
     exec(*conn, "COMMIT");
+    // As retention leaves them: past blocks folded, the current one in parts.
+    if (auto ok = fresh->clicks->prune(0, kEnd - 2 * kDay); !ok)
+      throw std::runtime_error(ok.error().detail);
     exec(*conn, "PRAGMA wal_checkpoint(TRUNCATE)");
     return fresh;
   }();

@@ -35,7 +35,8 @@ std::vector<std::pair<std::string, std::int64_t>> top(const DimTotals& totals, s
 }
 
 TEST(DimCountsTest, MergeSumsEqualValuesAndKeepsTheRest) {
-  const std::string a = blob({{storage::kCountry, "FR", 1, 0}, {storage::kCity, "Paris, FR", 2, 0}});
+  const std::string a =
+      blob({{storage::kCountry, "FR", 1, 0}, {storage::kCity, "Paris, FR", 2, 0}});
   const std::string b = blob({{storage::kCountry, "DE", 1, 0}, {storage::kCountry, "FR", 3, 1}});
   auto merged = sqlite::merge_dim_counts(a, b);
   ASSERT_TRUE(merged);
@@ -120,15 +121,120 @@ TEST(SqliteClickStoreTest, ACorruptRollupIsAnErrorForReadsAndWrites) {
   auto stats = (*clicks)->stats(q);
   ASSERT_FALSE(stats);
   EXPECT_EQ(stats.error().code, Errc::internal);
-  std::vector<EnrichedClick> more = {human(1, kT0 + 1)};
-  auto written = (*clicks)->write(more);  // merging into the corrupt blob fails: rolled back
-  ASSERT_FALSE(written);
+  // Appending parts reads no blob; the batch whose part folds them meets the corrupt one and
+  // fails as a whole (rolled back: its raw row is not kept either).
+  int written = 1;
+  for (int i = 1; i < 70; ++i) {
+    std::vector<EnrichedClick> more = {human(1, kT0 + i)};
+    more[0].id = "01KDW00000000000000000C" + std::to_string(100 + i);
+    auto result = (*clicks)->write(more);
+    if (!result) {
+      EXPECT_EQ(result.error().code, Errc::internal);
+      break;
+    }
+    ++written;
+  }
+  EXPECT_LT(written, 70);
   int rows = 0;
   ASSERT_TRUE((*clicks)->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick&) {
     ++rows;
     return true;
   }));
-  EXPECT_EQ(rows, 1);
+  EXPECT_EQ(rows, written);
+}
+
+// Who was counted unique lives in the raw rows: a reopened store (a restart) knows it, for any
+// day whose raw rows are kept, and a batch that fails leaves no claimed visitor behind.
+TEST(SqliteClickStoreTest, FirstVisitsSurviveARestartAndAFailedBatch) {
+  contract::TempDir dir;
+  const std::string path = (dir.path() / "shortener.db").string();
+  const auto unique_of = [](std::vector<EnrichedClick> batch, SqliteClickStore& clicks) {
+    auto written = clicks.write(batch);
+    EXPECT_TRUE(written) << written.error().detail;
+    std::vector<bool> unique;
+    for (const EnrichedClick& c : batch) unique.push_back(c.unique);
+    return unique;
+  };
+  {
+    auto store = SqliteStore::open(path);
+    ASSERT_TRUE(store) << store.error().detail;
+    auto clicks = (*store)->open_click_store();
+    ASSERT_TRUE(clicks) << clicks.error().detail;
+    EXPECT_EQ(
+        unique_of({human(1, kT0, "00000000000000aa"), human(1, kT0 + 1, "not-hex")}, **clicks),
+        (std::vector<bool>{true, true}));
+    // A batch rolled back claims nobody: a corrupt 31st part makes the fold of the next fail.
+    auto raw = sqlite::Connection::open(path, {});
+    ASSERT_TRUE(raw);
+    const std::string day2 = std::to_string(kT0 + kDay);
+    ASSERT_TRUE(raw->exec("INSERT INTO rollup_daily_dims VALUES (1, " + day2 + ", 31, x'00ff')",
+                          "corrupt"));
+    std::vector<EnrichedClick> failing = {human(1, kT0 + kDay + 10, "00000000000000cc")};
+    auto failed = (*clicks)->write(failing);
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().code, Errc::internal);
+    ASSERT_TRUE(raw->exec("DELETE FROM rollup_daily_dims WHERE counts = x'00ff'", "repair"));
+    EXPECT_EQ(unique_of({human(1, kT0 + kDay + 11, "00000000000000cc")}, **clicks),
+              (std::vector<bool>{true}));
+  }
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store) << store.error().detail;
+  auto clicks = (*store)->open_click_store();
+  ASSERT_TRUE(clicks) << clicks.error().detail;
+  EXPECT_EQ(unique_of({human(1, kT0 + 2, "00000000000000aa"), human(1, kT0 + 3, "not-hex"),
+                       human(1, kT0 + 4, "00000000000000bb"), human(2, kT0 + 5, "not-hex"),
+                       human(1, kT0 + kDay + 20, "00000000000000cc")},
+                      **clicks),
+            (std::vector<bool>{false, false, true, true, false}));
+}
+
+// Each batch appends one dimension part per (link, day) and (link, block); every 32nd folds
+// them into one, and prune folds what is left of settled days. Stats never change.
+TEST(SqliteClickStoreTest, DimensionPartsAreFoldedWithoutChangingStats) {
+  contract::TempDir dir;
+  const std::string path = (dir.path() / "shortener.db").string();
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store) << store.error().detail;
+  auto clicks = (*store)->open_click_store();
+  ASSERT_TRUE(clicks) << clicks.error().detail;
+  constexpr int kBatches = 70;
+  for (int i = 0; i < kBatches; ++i) {
+    std::vector<EnrichedClick> batch = {human(1, kT0 + i * 1000)};
+    batch[0].id = "01KDW00000000000000000B" + std::to_string(100 + i);
+    batch[0].country = i % 2 == 0 ? "FR" : "DE";
+    ASSERT_TRUE((*clicks)->write(batch));
+  }
+  auto raw = sqlite::Connection::open(path, {});
+  ASSERT_TRUE(raw);
+  const auto count = [&](std::string_view table) {
+    auto stmt = raw->prepare("SELECT count(*) FROM " + std::string(table) + " WHERE link_id = 1");
+    EXPECT_TRUE(stmt);
+    sqlite::Query q(*stmt, raw->get());
+    EXPECT_TRUE(q.step());
+    return q.int64(0);
+  };
+  const auto check_stats = [&] {
+    StatsQuery q = contract::range({1}, kT0, kT0 + kDay);
+    auto stats = (*clicks)->stats(q);
+    ASSERT_TRUE(stats) << stats.error().detail;
+    ASSERT_EQ(stats->countries.size(), 2u);
+    EXPECT_EQ(stats->countries[0].key, "DE");  // ties by value
+    EXPECT_EQ(stats->countries[0].clicks, kBatches / 2);
+    EXPECT_EQ(stats->countries[1].clicks, kBatches / 2);
+    EXPECT_EQ(stats->total, kBatches);
+    // A 30-day range reads whole 8-day blocks: the same counts.
+    auto wide = (*clicks)->stats(contract::range({1}, kT0 - 15 * kDay, kT0 + 15 * kDay));
+    ASSERT_TRUE(wide) << wide.error().detail;
+    ASSERT_EQ(wide->countries.size(), 2u);
+    EXPECT_EQ(wide->countries[0].clicks + wide->countries[1].clicks, kBatches);
+  };
+  check_stats();
+  EXPECT_EQ(count("rollup_daily_dims"), kBatches % 32 + 1);  // folded at 32 and 64 (part 0 + 6)
+  EXPECT_EQ(count("rollup_block_dims"), kBatches % 32 + 1);
+  ASSERT_TRUE((*clicks)->prune(0, kT0 + 20 * kDay));  // the day and its block are settled
+  EXPECT_EQ(count("rollup_daily_dims"), 1);
+  EXPECT_EQ(count("rollup_block_dims"), 1);
+  check_stats();
 }
 
 }  // namespace

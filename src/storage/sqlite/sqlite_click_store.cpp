@@ -4,12 +4,14 @@
 #include <array>
 #include <map>
 #include <numeric>
+#include <set>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/dim_counts.h"
+#include "storage/sqlite/first_visits.h"
 #include "storage/sqlite/reader_pool.h"
 #include "storage/sqlite/statements.h"
 
@@ -28,6 +30,12 @@ constexpr std::int64_t kDayUs = interval_us(Interval::day);
 // Dimension blocks: a range reads whole 8-day blocks plus at most 7 single days at each end,
 // so a 90-day query decodes at most 25 blobs (not 90) and a batch adds one upsert per link.
 constexpr std::int64_t kBlockUs = 8 * kDayUs;
+// Dimension-count parts a (link, period) gathers before they are folded into one: bounds what
+// stats() decodes for a busy period to kFoldAfter blobs (small ones but the first), and rewrites
+// the folded blob once per kFoldAfter batches that touched it instead of once per batch.
+constexpr std::int64_t kFoldAfter = 32;
+// Periods folded per prune() call once late clicks no longer reach them (one transaction each).
+constexpr std::int64_t kFoldPerPrune = 1000;
 // Rows deleted per prune transaction: a few ms of write lock, about one click batch, so a link
 // write never waits behind a prune longer than behind a batch.
 constexpr std::int64_t kPruneChunk = 5000;
@@ -68,6 +76,36 @@ std::string ulid_floor(TimeUs t) {
   return prefix;
 }
 
+// Replaces the parts of one (link, period) by their sum, as part 0, inside the caller's
+// transaction. A malformed part fails it (Errc::internal) and leaves everything as it was.
+Result<void> fold_dims(Connection& db, const sqlite::DimPartStatements& st, std::int64_t link_id,
+                       TimeUs period) {
+  std::vector<std::string> parts;
+  {
+    Query take(st.take, db.get());
+    take.bind(1, link_id).bind(2, period);
+    for (;;) {
+      auto row = take.step();
+      if (!row) return propagate(row);
+      if (!*row) break;
+      parts.emplace_back(take.blob(0));
+    }
+  }
+  if (parts.empty()) return {};
+  // The folded part is big and the appended ones small: sum the small ones, then one linear
+  // merge into the biggest (instead of re-sorting every entry of it).
+  std::swap(*std::max_element(parts.begin(), parts.end(),
+                              [](const auto& a, const auto& b) { return a.size() < b.size(); }),
+            parts.back());
+  auto small = storage::sum_dim_counts({parts.begin(), parts.end() - 1});
+  if (!small) return propagate(small);
+  auto sum = storage::merge_dim_counts(parts.back(), *small);
+  if (!sum) return propagate(sum);
+  Query put(st.put, db.get());
+  put.bind(1, link_id).bind(2, period).bind_blob(3, *sum);
+  return put.finish();
+}
+
 struct Counts {
   std::int64_t clicks = 0;  // humans only
   std::int64_t uniques = 0;
@@ -98,14 +136,14 @@ class BatchRollup {
     std::map<BucketKey, std::string> blocks;
     for (const auto& [key, builder] : days_) {
       const std::string blob = builder.encode();
-      if (auto ok = add_dims(db, st.add_daily_dims, key, blob); !ok) return ok;
+      if (auto ok = append_dims(db, st.daily_dims, key, blob); !ok) return ok;
       std::string& block = blocks[{key.first, floor_to(key.second, kBlockUs)}];
-      auto merged = sqlite::merge_dim_counts(block, blob);
+      auto merged = storage::merge_dim_counts(block, blob);
       if (!merged) return propagate(merged);
       block = std::move(*merged);
     }
     for (const auto& [key, blob] : blocks)
-      if (auto ok = add_dims(db, st.add_block_dims, key, blob); !ok) return ok;
+      if (auto ok = append_dims(db, st.block_dims, key, blob); !ok) return ok;
     return {};
   }
 
@@ -120,52 +158,56 @@ class BatchRollup {
     return add.finish();
   }
 
-  static Result<void> add_dims(Connection& db, const Statement& stmt, const BucketKey& key,
-                               std::string_view blob) {
-    Query add(stmt, db.get());
-    add.bind_blob(3, blob);
-    return add.bind(1, key.first).bind(2, key.second).finish();
+  // Appends the next part of (link, period); the kFoldAfter-th part folds them all.
+  static Result<void> append_dims(Connection& db, const sqlite::DimPartStatements& st,
+                                  const BucketKey& key, std::string_view blob) {
+    std::int64_t part = 0;
+    {
+      Query append(st.append, db.get());
+      append.bind(1, key.first).bind(2, key.second).bind_blob(3, blob);
+      auto row = append.step();
+      if (!row) return propagate(row);
+      if (*row) part = append.int64(0);
+      if (auto ok = append.finish(); !ok) return ok;
+    }
+    return part >= kFoldAfter ? fold_dims(db, st, key.first, key.second) : Result<void>{};
   }
 
   // Ordered maps: upserts walk each table's key in order.
   std::map<BucketKey, Counts> hours_;
   std::map<BucketKey, Counts> minutes_;
-  std::map<BucketKey, sqlite::DimCountsBuilder> days_;
+  std::map<BucketKey, storage::DimCountsBuilder> days_;
 };
 
 // Stores one click unless its id is stored already (then returns false and changes nothing).
-// The visitor row goes first, since the raw row records whether the click was `unique`.
+// `first_today` (the caller's verdict) goes into the raw row as first_of_day.
 Result<bool> store_click(Connection& db, const sqlite::ClickWriterStatements& st,
-                         EnrichedClick& click) {
-  const TimeUs day = floor_to(click.at, kDayUs);
-  bool first_today = false;
-  if (!click.bot) {
-    Query visit(st.insert_visitor, db.get());
-    visit.bind(1, day).bind(2, click.link_id).bind(3, click.visitor);
-    if (auto ok = visit.finish(); !ok) return std::unexpected(std::move(ok.error()));
-    first_today = sqlite3_changes(db.get()) > 0;
+                         EnrichedClick& click, bool first_today) {
+  Query insert(st.insert_click, db.get());
+  insert.bind(1, click.id).bind(2, click.link_id).bind(3, click.at).bind(4, click.country);
+  insert.bind(5, click.region).bind(6, click.city).bind(7, click.referrer);
+  insert.bind(8, click.device).bind(9, click.browser).bind(10, click.browser_version);
+  insert.bind(11, click.os).bind(12, std::int64_t{click.bot}).bind(13, click.bot_reason);
+  insert.bind(14, click.visitor).bind(15, click.utm_source).bind(16, click.destination);
+  insert.bind(17, click.ip_prefix).bind(18, std::int64_t{first_today});
+  if (auto ok = insert.finish(); !ok) return std::unexpected(std::move(ok.error()));
+  if (sqlite3_changes(db.get()) == 0) return false;
+  click.unique = first_today;
+  return true;
+}
+
+// The first visits of (link, day) from the raw rows (committed ones: a batch loads a link-day
+// before writing any click of it).
+Result<void> load_first_visits(Connection& db, const sqlite::ClickWriterStatements& st,
+                               const sqlite::FirstVisits::LinkDay& key, sqlite::VisitorSet& set) {
+  Query rows(st.first_visits, db.get());
+  rows.bind(1, key.first).bind(2, key.second).bind(3, key.second + kDayUs);
+  for (;;) {
+    auto row = rows.step();
+    if (!row) return propagate(row);
+    if (!*row) return {};
+    set.insert(sqlite::visitor_key(rows.blob(0)));
   }
-  {
-    Query insert(st.insert_click, db.get());
-    insert.bind(1, click.id).bind(2, click.link_id).bind(3, click.at).bind(4, click.country);
-    insert.bind(5, click.region).bind(6, click.city).bind(7, click.referrer);
-    insert.bind(8, click.device).bind(9, click.browser).bind(10, click.browser_version);
-    insert.bind(11, click.os).bind(12, std::int64_t{click.bot}).bind(13, click.bot_reason);
-    insert.bind(14, click.visitor).bind(15, click.utm_source).bind(16, click.destination);
-    insert.bind(17, click.ip_prefix).bind(18, std::int64_t{first_today});
-    if (auto ok = insert.finish(); !ok) return std::unexpected(std::move(ok.error()));
-  }
-  if (sqlite3_changes(db.get()) > 0) {
-    click.unique = first_today;
-    return true;
-  }
-  // A replay whose visitor row was pruned meanwhile (a days-old event): leave no trace.
-  if (first_today) {
-    Query undo(st.delete_visitor, db.get());
-    undo.bind(1, day).bind(2, click.link_id).bind(3, click.visitor);
-    if (auto ok = undo.finish(); !ok) return std::unexpected(std::move(ok.error()));
-  }
-  return false;
 }
 
 // Indices of `clicks` by time (stable): the first click of a visitor's day gets the `unique`
@@ -267,6 +309,15 @@ struct SqliteClickStore::Writer {
   std::shared_ptr<Connection> conn;  // SqliteStore's writer connection
   std::shared_ptr<std::mutex> mu;    // and its mutex: held per write() or prune chunk
   sqlite::ClickWriterStatements st;  // declared last: finalized before `conn` may close
+  sqlite::FirstVisits first_visits;  // of committed clicks; under `mu`
+
+  // The loaded set of (link, day), loading it first if needed.
+  Result<sqlite::VisitorSet*> visits(const sqlite::FirstVisits::LinkDay& key) {
+    if (sqlite::VisitorSet* set = first_visits.find(key)) return set;
+    sqlite::VisitorSet loaded;
+    if (auto ok = load_first_visits(*conn, st, key, loaded); !ok) return propagate(ok);
+    return &(first_visits.add(key) = std::move(loaded));
+  }
 };
 
 Result<std::unique_ptr<SqliteClickStore>> SqliteClickStore::open(
@@ -274,8 +325,6 @@ Result<std::unique_ptr<SqliteClickStore>> SqliteClickStore::open(
     const std::string& path, int readers, std::chrono::milliseconds busy_timeout) {
   auto statements = [&] {
     std::lock_guard lock(*writer_mu);
-    if (auto ok = sqlite::register_dim_counts_merge(writer->get()); !ok)
-      return Result<sqlite::ClickWriterStatements>(std::unexpected(std::move(ok.error())));
     if (auto ok = writer->exec(kWriterPragmas, "configure the writer for analytics"); !ok)
       return Result<sqlite::ClickWriterStatements>(std::unexpected(std::move(ok.error())));
     return sqlite::prepare_click_writer(*writer);
@@ -309,15 +358,30 @@ Result<WriteResult> SqliteClickStore::write(std::vector<EnrichedClick>& clicks) 
     Connection& db = *writer_->conn;
     auto tx = Transaction::begin(db);
     if (!tx) return propagate(tx);
+    // First visits of this batch: they join writer_->first_visits once committed.
+    std::set<std::pair<sqlite::VisitorSet*, std::uint64_t>> claimed;
     for (std::size_t i : order) {
-      auto fresh = store_click(db, writer_->st, clicks[i]);
+      EnrichedClick& click = clicks[i];
+      sqlite::VisitorSet* seen = nullptr;
+      std::uint64_t visitor = 0;
+      if (!click.bot) {
+        auto set = writer_->visits({click.link_id, floor_to(click.at, kDayUs)});
+        if (!set) return propagate(set);
+        seen = *set;
+        visitor = sqlite::visitor_key(click.visitor);
+      }
+      const bool first =
+          seen != nullptr && !seen->contains(visitor) && !claimed.contains({seen, visitor});
+      auto fresh = store_click(db, writer_->st, click, first);
       if (!fresh) return propagate(fresh);
-      if (!*fresh) continue;
+      if (!*fresh) continue;  // a replay: counts nowhere
+      if (first) claimed.emplace(seen, visitor);
       stored[i] = 1;
-      rollup.add(clicks[i]);
+      rollup.add(click);
     }
     if (auto ok = rollup.flush(db, writer_->st); !ok) return propagate(ok);
     if (auto ok = tx->commit(); !ok) return propagate(ok);
+    for (const auto& [set, visitor] : claimed) set->insert(visitor);
   }
   // Keep only what was stored now, in the caller's order: that is what gets published.
   std::size_t kept = 0;
@@ -351,7 +415,40 @@ Result<void> SqliteClickStore::prune(TimeUs raw_before, TimeUs minutes_before) {
   if (auto ok = delete_all(writer_->st.prune_minutely, minutes_before, false); !ok) return ok;
   // Uniqueness needs today's visitors and yesterday's (late clicks): keep from the day of
   // minutes_before (with 48 h of minutes, two to three days).
-  return delete_all(writer_->st.prune_visitors, floor_to(minutes_before, kDayUs), false);
+  const TimeUs visitors_from = floor_to(minutes_before, kDayUs);
+  {
+    std::lock_guard lock(*writer_->mu);
+    writer_->first_visits.drop_before(visitors_from);
+  }
+  // Periods that late clicks no longer reach (as for visitors, with a day's margin) get their
+  // dimension parts folded for good, so long ranges read one blob per link and period.
+  const TimeUs settled = visitors_from + kDayUs;
+  if (auto ok = fold_settled(writer_->st.daily_dims, settled); !ok) return ok;
+  return fold_settled(writer_->st.block_dims, floor_to(settled, kBlockUs));
+}
+
+Result<void> SqliteClickStore::fold_settled(const sqlite::DimPartStatements& st, TimeUs before) {
+  std::vector<std::pair<std::int64_t, TimeUs>> periods;
+  {
+    std::lock_guard lock(*writer_->mu);
+    Query rows(st.unfolded, writer_->conn->get());
+    rows.bind(1, before).bind(2, kFoldPerPrune);
+    for (;;) {
+      auto row = rows.step();
+      if (!row) return propagate(row);
+      if (!*row) break;
+      periods.emplace_back(rows.int64(0), rows.int64(1));
+    }
+  }
+  for (const auto& [link_id, period] : periods) {
+    std::lock_guard lock(*writer_->mu);  // per period: other writes interleave
+    Connection& db = *writer_->conn;
+    auto tx = Transaction::begin(db);
+    if (!tx) return propagate(tx);
+    if (auto ok = fold_dims(db, st, link_id, period); !ok) return ok;
+    if (auto ok = tx->commit(); !ok) return ok;
+  }
+  return {};
 }
 
 Result<Stats> SqliteClickStore::stats(const StatsQuery& query) {

@@ -2,13 +2,16 @@
 // SqliteStore (made by SqliteStore::open_click_store; schema and semantics: README.md).
 //
 // Write path, one BEGIN IMMEDIATE transaction per write() on the writer connection it shares
-// with SqliteStore: for each click, oldest first, (1) a visitors row (day, link, visitor) —
-// inserted means this is the visitor's first click of the UTC day on the link, so the click is
-// `unique`; bots never get one — then (2) the raw row, skipped when its id exists (a replay:
-// the visitor row is undone and nothing else is counted). Stored clicks are summed in memory per
-// batch, then each touched rollup row is upserted once: (link, hour) and (link, minute) counters,
-// and the (link, day) and (link, 8-day block) dimension-count blobs (dim_counts.h), merged in
-// SQL by dim_counts_merge.
+// with SqliteStore: for each click, oldest first, the raw row, skipped when its id exists (a
+// replay, which counts nowhere). A human click is `unique` (first_of_day = 1) when its visitor
+// is not among the first visits of its (link, UTC day): an in-memory set per link-day
+// (first_visits.h), loaded from the raw rows the first time a batch touches it (so it survives
+// restarts, for any day whose raw rows are kept) and updated only after a commit. Stored clicks
+// are summed in memory per batch, then each touched rollup row is upserted once: (link, hour)
+// and (link, minute) counters; the batch's (link, day) and (link, 8-day block) dimension counts
+// (dim_counts.h) are appended as the next part of that period, and the 32nd part folds them all
+// into part 0 (their sum). Folding rewrites a busy link's big blob once per 32 batches instead
+// of once per batch; prune() folds what is left of settled periods.
 //
 // Read path: stats() reads only rollups, inside one read transaction (a single snapshot), on a
 // reader connection of its own pool: hourly or minute rows for the series and totals, and for
@@ -35,6 +38,7 @@ class Connection;
 template <class Statements>
 class ReaderPool;
 struct ClickReaderStatements;
+struct DimPartStatements;
 }  // namespace sqlite
 
 class SqliteStore;
@@ -49,10 +53,12 @@ class SqliteClickStore final : public ClickStore, public StatsStore {
   // Errc::unavailable when the write lock cannot be had within busy_timeout (retry the batch).
   Result<WriteResult> write(std::vector<EnrichedClick>& clicks) override;
   // Deletes raw clicks with at < raw_before (found by their ULID prefix: ids are minted at the
-  // click's time), minute rollups with minute < minutes_before, and visitor rows of UTC days
-  // before minutes_before's (uniqueness needs today and, for late clicks, yesterday). In chunks
+  // click's time) and minute rollups with minute < minutes_before, and forgets the in-memory
+  // first visits of UTC days before minutes_before's (a late click reloads its day). In chunks
   // of 5,000 rows, each its own short transaction and writer-mutex hold, so link writes and
-  // click batches interleave with a long prune. Hourly and dimension rollups are kept.
+  // click batches interleave with a long prune. Hourly and dimension rollups are kept; the
+  // dimension parts of days (and blocks) before the day after minutes_before's are folded into
+  // one row each (up to 1,000 periods a call, a transaction each).
   Result<void> prune(TimeUs raw_before, TimeUs minutes_before) override;
 
   // Sparse time series (run fill_timeseries), totals from the same rows as the series, top
@@ -67,6 +73,9 @@ class SqliteClickStore final : public ClickStore, public StatsStore {
   friend class SqliteStore;
   struct Writer;
   using ReaderPool = sqlite::ReaderPool<sqlite::ClickReaderStatements>;
+
+  // Folds the dimension parts of up to kFoldPerPrune periods that start before `before`.
+  Result<void> fold_settled(const sqlite::DimPartStatements& st, TimeUs before);
 
   // `writer` and `writer_mu` are SqliteStore's (aliasing pointers that keep it alive).
   static Result<std::unique_ptr<SqliteClickStore>> open(std::shared_ptr<sqlite::Connection> writer,

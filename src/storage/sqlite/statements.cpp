@@ -62,10 +62,10 @@ constexpr std::string_view kInsertClick =
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
     "ON CONFLICT (id) DO NOTHING";
 
-constexpr std::string_view kInsertVisitor =
-    "INSERT INTO visitors (day, link_id, visitor) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
-constexpr std::string_view kDeleteVisitor =
-    "DELETE FROM visitors WHERE day = ?1 AND link_id = ?2 AND visitor = ?3";
+// Served by the partial index clicks_first_visits alone (its WHERE is repeated verbatim).
+constexpr std::string_view kFirstVisits =
+    "SELECT visitor FROM clicks WHERE link_id = ?1 AND at >= ?2 AND at < ?3 "
+    "AND first_of_day = 1 AND bot = 0";
 
 // Rollups take increments computed per batch in memory: one upsert per touched row.
 constexpr std::string_view kAddHourly =
@@ -78,14 +78,36 @@ constexpr std::string_view kAddMinutely =
     "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (link_id, minute) DO UPDATE SET "
     "clicks = clicks + excluded.clicks, uniques = uniques + excluded.uniques, "
     "bot_clicks = bot_clicks + excluded.bot_clicks";
-// Dimension counts are blobs of (dim, value, clicks, bot clicks); a batch's increments are
-// merged into the stored blob by dim_counts_merge (dim_counts.h) inside the upsert.
-constexpr std::string_view kAddDailyDims =
-    "INSERT INTO rollup_daily_dims (link_id, day, counts) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (link_id, day) DO UPDATE SET counts = dim_counts_merge(counts, excluded.counts)";
-constexpr std::string_view kAddBlockDims =
-    "INSERT INTO rollup_block_dims (link_id, block, counts) VALUES (?1, ?2, ?3) "
-    "ON CONFLICT (link_id, block) DO UPDATE SET counts = dim_counts_merge(counts, excluded.counts)";
+// Dimension counts are blobs of (dim, value, clicks, bot clicks) (dim_counts.h). A batch appends
+// its increments as the next part of each touched (link, period); RETURNING the part number tells
+// the writer when to fold the parts into part 0 (take them all, insert their sum).
+#define APPEND_PART(table, period)                                           \
+  "INSERT INTO " table " (link_id, " period                                  \
+  ", part, counts) VALUES (?1, ?2, "                                         \
+  "coalesce((SELECT max(part) FROM " table " WHERE link_id = ?1 AND " period \
+  " = ?2), 0) + 1, "                                                         \
+  "?3) RETURNING part"
+#define TAKE_PARTS(table, period) \
+  "DELETE FROM " table " WHERE link_id = ?1 AND " period " = ?2 RETURNING counts"
+#define PUT_FOLDED(table, period) \
+  "INSERT INTO " table " (link_id, " period ", part, counts) VALUES (?1, ?2, 0, ?3)"
+// Periods still in parts, for prune() to fold once late clicks can no longer reach them.
+#define UNFOLDED(table, period)                                          \
+  "SELECT link_id, " period " FROM " table " WHERE part > 0 AND " period \
+  " < ?1 "                                                               \
+  "GROUP BY link_id, " period " LIMIT ?2"
+constexpr std::string_view kAppendDailyDims = APPEND_PART("rollup_daily_dims", "day");
+constexpr std::string_view kAppendBlockDims = APPEND_PART("rollup_block_dims", "block");
+constexpr std::string_view kTakeDailyDims = TAKE_PARTS("rollup_daily_dims", "day");
+constexpr std::string_view kTakeBlockDims = TAKE_PARTS("rollup_block_dims", "block");
+constexpr std::string_view kPutDailyDims = PUT_FOLDED("rollup_daily_dims", "day");
+constexpr std::string_view kPutBlockDims = PUT_FOLDED("rollup_block_dims", "block");
+constexpr std::string_view kUnfoldedDays = UNFOLDED("rollup_daily_dims", "day");
+constexpr std::string_view kUnfoldedBlocks = UNFOLDED("rollup_block_dims", "block");
+#undef APPEND_PART
+#undef TAKE_PARTS
+#undef PUT_FOLDED
+#undef UNFOLDED
 
 // Retention deletes the oldest rows a chunk at a time (each its own short transaction), walking
 // a key or index that starts with time, so each chunk reads only what it deletes.
@@ -98,9 +120,6 @@ constexpr std::string_view kPruneClicks =
 constexpr std::string_view kPruneMinutely =
     "DELETE FROM rollup_minutely WHERE (link_id, minute) IN "
     "(SELECT link_id, minute FROM rollup_minutely WHERE minute < ?1 ORDER BY minute LIMIT ?2)";
-constexpr std::string_view kPruneVisitors =
-    "DELETE FROM visitors WHERE (day, link_id, visitor) IN "
-    "(SELECT day, link_id, visitor FROM visitors WHERE day < ?1 LIMIT ?2)";
 
 // Rows as stored: the caller groups them into buckets and per-link totals in one pass (for an
 // account's links that beats two SQL GROUP BYs, each sorting every row).
@@ -171,15 +190,19 @@ Result<ReaderStatements> prepare_reader(Connection& db) {
 Result<ClickWriterStatements> prepare_click_writer(Connection& db) {
   ClickWriterStatements s;
   auto ok = prepare_all(db, {{&s.insert_click, kInsertClick},
-                             {&s.insert_visitor, kInsertVisitor},
-                             {&s.delete_visitor, kDeleteVisitor},
+                             {&s.first_visits, kFirstVisits},
                              {&s.add_hourly, kAddHourly},
                              {&s.add_minutely, kAddMinutely},
-                             {&s.add_daily_dims, kAddDailyDims},
-                             {&s.add_block_dims, kAddBlockDims},
+                             {&s.daily_dims.append, kAppendDailyDims},
+                             {&s.daily_dims.take, kTakeDailyDims},
+                             {&s.daily_dims.put, kPutDailyDims},
+                             {&s.daily_dims.unfolded, kUnfoldedDays},
+                             {&s.block_dims.append, kAppendBlockDims},
+                             {&s.block_dims.take, kTakeBlockDims},
+                             {&s.block_dims.put, kPutBlockDims},
+                             {&s.block_dims.unfolded, kUnfoldedBlocks},
                              {&s.prune_clicks, kPruneClicks},
-                             {&s.prune_minutely, kPruneMinutely},
-                             {&s.prune_visitors, kPruneVisitors}});
+                             {&s.prune_minutely, kPruneMinutely}});
   if (!ok) return std::unexpected(std::move(ok.error()));
   return s;
 }

@@ -31,19 +31,25 @@ struct ReaderStatements {
 Result<WriterStatements> prepare_writer(Connection& db);
 Result<ReaderStatements> prepare_reader(Connection& db);
 
-// SqliteClickStore's statements, prepared on the shared writer connection (after
-// register_dim_counts_merge: the rollup upserts call it).
+// The parts of one dimension-counts table (rollup_daily_dims or rollup_block_dims), whose
+// period column is a day or an 8-day block start.
+struct DimPartStatements {
+  Statement append;    // ?1 link ?2 period ?3 counts blob -> part (1, 2, ...)
+  Statement take;      // ?1 link ?2 period -> counts of every part, deleted
+  Statement put;       // ?1 link ?2 period ?3 counts blob, as part 0
+  Statement unfolded;  // ?1 periods before ?2 limit -> link, period with parts to fold
+};
+
+// SqliteClickStore's statements, prepared on the shared writer connection.
 struct ClickWriterStatements {
-  Statement insert_click;    // ?1..?18 in kClickColumns order; no-op when the id exists
-  Statement insert_visitor;  // ?1 day ?2 link ?3 visitor; no-op when already counted
-  Statement delete_visitor;  // ?1 day ?2 link ?3 visitor
-  Statement add_hourly;      // ?1 link ?2 hour ?3 clicks ?4 uniques ?5 bot_clicks
-  Statement add_minutely;    // ?1 link ?2 minute ?3 clicks ?4 uniques ?5 bot_clicks
-  Statement add_daily_dims;  // ?1 link ?2 day ?3 counts blob (dim_counts.h): merged in
-  Statement add_block_dims;  // ?1 link ?2 block ?3 counts blob
+  Statement insert_click;  // ?1..?18 in kClickColumns order; no-op when the id exists
+  Statement first_visits;  // ?1 link ?2 from ?3 to -> visitor of each first human visit
+  Statement add_hourly;    // ?1 link ?2 hour ?3 clicks ?4 uniques ?5 bot_clicks
+  Statement add_minutely;  // ?1 link ?2 minute ?3 clicks ?4 uniques ?5 bot_clicks
+  DimPartStatements daily_dims;
+  DimPartStatements block_dims;
   Statement prune_clicks;    // ?1 at before ?2 chunk rows ?3 id (ULID) before
   Statement prune_minutely;  // ?1 minute before ?2 chunk rows
-  Statement prune_visitors;  // ?1 day before ?2 chunk rows
 };
 
 // Every analytics reader's statements. Link sets are bound as one JSON array (?1, read with
