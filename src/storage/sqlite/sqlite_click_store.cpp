@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -41,13 +43,19 @@ constexpr std::int64_t kFoldPerPrune = 1000;
 constexpr std::int64_t kPruneChunk = 5000;
 // Raw rows per export statement: amortises the index seek; a page is ~0.5 MB in memory.
 constexpr std::int64_t kExportPage = 1000;
-// Page caches (negative = KiB). A write batch touches index and rollup pages of hundreds of
+// Page cache (negative = KiB). A write batch touches index and rollup pages of hundreds of
 // links: with SQLite's 2 MB default most are re-read from the OS on every batch, and 64 MB
-// doubled write throughput in stats_bench. Checkpointing every 10,000 WAL pages (~40 MB) instead
-// of 1,000: a batch appends ~1,500 pages, so the default would checkpoint (copy + fsync) after
-// every batch. Both apply to the writer SqliteStore shares with this store.
-constexpr std::string_view kWriterPragmas =
-    "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 10000";
+// doubled write throughput in stats_bench. Applies to the writer SqliteStore shares with this
+// store.
+constexpr std::string_view kWriterPragmas = "PRAGMA cache_size = -65536";
+// Checkpoints (copying the WAL back into the database file) are taken off the writer lock: a
+// click writer that has released it checkpoints, on a connection of its own, once the WAL holds
+// kCheckpointAfter pages (~40 MB; a batch appends a few hundred), PASSIVE so the next batch is
+// written meanwhile. The WAL can only start over when a checkpoint saw no write land, so past
+// kCheckpointInLock pages the committing writer checkpoints itself, as SQLite's autocheckpoint
+// would: that bounds the WAL to ~160 MB under constant load.
+constexpr int kCheckpointAfter = 10000;
+constexpr int kCheckpointInLock = 40000;
 // A 90-day query reads ~5 MB of a hot link's rollups; 16 MB per reader keeps them cached.
 constexpr std::string_view kReaderPragmas = "PRAGMA cache_size = -16384";
 
@@ -117,14 +125,15 @@ struct Counts {
   }
 };
 
-// The rollup increments of one batch, summed in memory: each touched rollup row (one per link
-// and hour, minute, day and block) is upserted once with its sum instead of once per click.
-class BatchRollup {
+using BucketKey = std::pair<std::int64_t, TimeUs>;  // link, bucket start
+
+// The counter increments of one batch, summed in memory: each touched (link, hour) and (link,
+// minute) row is upserted once with its sum instead of once per click.
+class BatchCounts {
  public:
   void add(const EnrichedClick& click) {
     hours_[{click.link_id, floor_to(click.at, kHourUs)}].add(click);
     minutes_[{click.link_id, floor_to(click.at, kMinuteUs)}].add(click);
-    days_[{click.link_id, floor_to(click.at, kDayUs)}].add(click);
   }
 
   Result<void> flush(Connection& db, const sqlite::ClickWriterStatements& st) const {
@@ -132,24 +141,10 @@ class BatchRollup {
       if (auto ok = add_counts(db, st.add_hourly, key, counts); !ok) return ok;
     for (const auto& [key, counts] : minutes_)
       if (auto ok = add_counts(db, st.add_minutely, key, counts); !ok) return ok;
-    // A block's increments are the sum of its days' (usually one day: the batch's).
-    std::map<BucketKey, std::string> blocks;
-    for (const auto& [key, builder] : days_) {
-      const std::string blob = builder.encode();
-      if (auto ok = append_dims(db, st.daily_dims, key, blob); !ok) return ok;
-      std::string& block = blocks[{key.first, floor_to(key.second, kBlockUs)}];
-      auto merged = storage::merge_dim_counts(block, blob);
-      if (!merged) return propagate(merged);
-      block = std::move(*merged);
-    }
-    for (const auto& [key, blob] : blocks)
-      if (auto ok = append_dims(db, st.block_dims, key, blob); !ok) return ok;
     return {};
   }
 
  private:
-  using BucketKey = std::pair<std::int64_t, TimeUs>;  // link, bucket start
-
   static Result<void> add_counts(Connection& db, const Statement& stmt, const BucketKey& key,
                                  const Counts& counts) {
     Query add(stmt, db.get());
@@ -158,8 +153,45 @@ class BatchRollup {
     return add.finish();
   }
 
+  // Ordered maps: upserts walk each table's key in order.
+  std::map<BucketKey, Counts> hours_;
+  std::map<BucketKey, Counts> minutes_;
+};
+
+// The dimension counts of a batch's stored clicks, encoded: one part per touched (link, day)
+// and (link, 8-day block). They do not depend on uniqueness, so write() encodes them before it
+// takes the writer lock (and again under it only when the batch held replays).
+class BatchDims {
+ public:
+  template <class Stored>
+  static Result<BatchDims> of(const std::vector<EnrichedClick>& clicks, Stored stored) {
+    std::map<BucketKey, storage::DimCountsBuilder> days;
+    for (std::size_t i = 0; i < clicks.size(); ++i)
+      if (stored(i)) days[{clicks[i].link_id, floor_to(clicks[i].at, kDayUs)}].add(clicks[i]);
+    BatchDims out;
+    for (const auto& [key, builder] : days) {
+      std::string blob = builder.encode();
+      // A block's increments are the sum of its days' (usually one day: the batch's).
+      std::string& block = out.blocks_[{key.first, floor_to(key.second, kBlockUs)}];
+      auto merged = storage::merge_dim_counts(block, blob);
+      if (!merged) return propagate(merged);
+      block = std::move(*merged);
+      out.days_.emplace(key, std::move(blob));
+    }
+    return out;
+  }
+
+  Result<void> append(Connection& db, const sqlite::ClickWriterStatements& st) const {
+    for (const auto& [key, blob] : days_)
+      if (auto ok = append_part(db, st.daily_dims, key, blob); !ok) return ok;
+    for (const auto& [key, blob] : blocks_)
+      if (auto ok = append_part(db, st.block_dims, key, blob); !ok) return ok;
+    return {};
+  }
+
+ private:
   // Appends the next part of (link, period); the kFoldAfter-th part folds them all.
-  static Result<void> append_dims(Connection& db, const sqlite::DimPartStatements& st,
+  static Result<void> append_part(Connection& db, const sqlite::DimPartStatements& st,
                                   const BucketKey& key, std::string_view blob) {
     std::int64_t part = 0;
     {
@@ -173,10 +205,8 @@ class BatchRollup {
     return part >= kFoldAfter ? fold_dims(db, st, key.first, key.second) : Result<void>{};
   }
 
-  // Ordered maps: upserts walk each table's key in order.
-  std::map<BucketKey, Counts> hours_;
-  std::map<BucketKey, Counts> minutes_;
-  std::map<BucketKey, storage::DimCountsBuilder> days_;
+  std::map<BucketKey, std::string> days_;  // ordered: appends walk each table's key in order
+  std::map<BucketKey, std::string> blocks_;
 };
 
 // Stores one click unless its id is stored already (then returns false and changes nothing).
@@ -306,10 +336,30 @@ Result<void> read_dimensions(Connection& db, const sqlite::ClickReaderStatements
 }  // namespace
 
 struct SqliteClickStore::Writer {
-  std::shared_ptr<Connection> conn;  // SqliteStore's writer connection
-  std::shared_ptr<std::mutex> mu;    // and its mutex: held per write() or prune chunk
-  sqlite::ClickWriterStatements st;  // declared last: finalized before `conn` may close
-  sqlite::FirstVisits first_visits;  // of committed clicks; under `mu`
+  std::shared_ptr<Connection> conn;        // SqliteStore's writer connection
+  std::shared_ptr<std::mutex> mu;          // and its mutex: held per write() or prune chunk
+  sqlite::ClickWriterStatements st;        // declared last: finalized before `conn` may close
+  sqlite::FirstVisits first_visits;        // of committed clicks; under `mu`
+  std::optional<Connection> checkpointer;  // under checkpoint_mu
+  std::mutex checkpoint_mu;
+  std::atomic<int> wal_pages{0};  // pages in the WAL after the latest commit
+
+  // sqlite3_wal_hook: runs after each commit on the writer connection, under `mu`.
+  static int on_commit(void* self, sqlite3* db, const char* /*schema*/, int pages) {
+    static_cast<Writer*>(self)->wal_pages.store(pages, std::memory_order_relaxed);
+    if (pages >= kCheckpointInLock)
+      (void)sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return SQLITE_OK;
+  }
+
+  // Called without `mu`. A failed checkpoint is left to the next call (or to on_commit).
+  void checkpoint_if_due() {
+    if (wal_pages.load(std::memory_order_relaxed) < kCheckpointAfter) return;
+    std::unique_lock lock(checkpoint_mu, std::try_to_lock);
+    if (!lock) return;  // another worker is at it
+    (void)sqlite3_wal_checkpoint_v2(checkpointer->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                    nullptr, nullptr);
+  }
 
   // The loaded set of (link, day), loading it first if needed.
   Result<sqlite::VisitorSet*> visits(const sqlite::FirstVisits::LinkDay& key) {
@@ -337,8 +387,15 @@ Result<std::unique_ptr<SqliteClickStore>> SqliteClickStore::open(
         return sqlite::prepare_click_reader(db);
       });
   if (!pool) return propagate(pool);
+  auto checkpointer = Connection::open(path, {.query_only = false, .busy_timeout = busy_timeout});
+  if (!checkpointer) return propagate(checkpointer);
   auto w = std::unique_ptr<Writer>(
       new Writer{std::move(writer), std::move(writer_mu), std::move(*statements)});
+  w->checkpointer.emplace(std::move(*checkpointer));
+  {
+    std::lock_guard lock(*w->mu);
+    sqlite3_wal_hook(w->conn->get(), &Writer::on_commit, w.get());  // replaces autocheckpoint
+  }
   return std::unique_ptr<SqliteClickStore>(new SqliteClickStore(std::move(w), std::move(*pool)));
 }
 
@@ -346,13 +403,19 @@ SqliteClickStore::SqliteClickStore(std::unique_ptr<Writer> writer,
                                    std::unique_ptr<ReaderPool> readers)
     : writer_(std::move(writer)), readers_(std::move(readers)) {}
 
-SqliteClickStore::~SqliteClickStore() = default;
+SqliteClickStore::~SqliteClickStore() {
+  // SqliteStore keeps the connection: it goes back to SQLite's own checkpoints.
+  std::lock_guard lock(*writer_->mu);
+  sqlite3_wal_autocheckpoint(writer_->conn->get(), kCheckpointAfter);
+}
 
 Result<WriteResult> SqliteClickStore::write(std::vector<EnrichedClick>& clicks) {
   if (clicks.empty()) return WriteResult{};
   const std::vector<std::size_t> order = oldest_first(clicks);
   std::vector<char> stored(clicks.size(), 0);
-  BatchRollup rollup;
+  auto dims = BatchDims::of(clicks, [](std::size_t) { return true; });
+  if (!dims) return propagate(dims);
+  BatchCounts counts;
   {
     std::lock_guard lock(*writer_->mu);
     Connection& db = *writer_->conn;
@@ -377,12 +440,18 @@ Result<WriteResult> SqliteClickStore::write(std::vector<EnrichedClick>& clicks) 
       if (!*fresh) continue;  // a replay: counts nowhere
       if (first) claimed.emplace(seen, visitor);
       stored[i] = 1;
-      rollup.add(click);
+      counts.add(click);
     }
-    if (auto ok = rollup.flush(db, writer_->st); !ok) return propagate(ok);
+    if (std::find(stored.begin(), stored.end(), 0) != stored.end()) {
+      dims = BatchDims::of(clicks, [&](std::size_t i) { return stored[i] != 0; });
+      if (!dims) return propagate(dims);
+    }
+    if (auto ok = counts.flush(db, writer_->st); !ok) return propagate(ok);
+    if (auto ok = dims->append(db, writer_->st); !ok) return propagate(ok);
     if (auto ok = tx->commit(); !ok) return propagate(ok);
     for (const auto& [set, visitor] : claimed) set->insert(visitor);
   }
+  writer_->checkpoint_if_due();
   // Keep only what was stored now, in the caller's order: that is what gets published.
   std::size_t kept = 0;
   for (std::size_t i = 0; i < clicks.size(); ++i) {
