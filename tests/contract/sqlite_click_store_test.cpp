@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -186,6 +189,72 @@ TEST(SqliteClickStoreTest, FirstVisitsSurviveARestartAndAFailedBatch) {
                        human(1, kT0 + kDay + 20, "00000000000000cc")},
                       **clicks),
             (std::vector<bool>{false, false, true, true, false}));
+}
+
+// Workers writing at once share transactions (group commit): every event is stored once even
+// when two workers hold it, each visitor is unique once per link and day, and each caller gets
+// back exactly the clicks its own batch stored.
+TEST(SqliteClickStoreTest, ConcurrentWritersShareTransactionsAndCountExactly) {
+  contract::TempDir dir;
+  auto store = SqliteStore::open((dir.path() / "shortener.db").string());
+  ASSERT_TRUE(store) << store.error().detail;
+  auto clicks = (*store)->open_click_store();
+  ASSERT_TRUE(clicks) << clicks.error().detail;
+  constexpr int kThreads = 4, kBatches = 30, kPerBatch = 50;
+  // Event n is written by threads n % 4 and (n + 1) % 4; visitors repeat every 37 events.
+  const auto event = [](int n) {
+    EnrichedClick c = human(1 + n % 3, kT0 + n * 1000, "v" + std::to_string(n % 37));
+    c.id = c.id.substr(0, 10) + std::string(16, '0');  // the same id in both threads' copies
+    c.bot = n % 11 == 0;
+    return c;
+  };
+  constexpr int kEvents = kThreads * kBatches * kPerBatch / 2;
+  std::atomic<std::size_t> inserted = 0, duplicates = 0, unique = 0;
+  std::atomic<int> failures = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<int> mine;
+      for (int n = 0; n < kEvents; ++n)
+        if (n % kThreads == t || (n + 1) % kThreads == t) mine.push_back(n);
+      for (std::size_t at = 0; at < mine.size(); at += kPerBatch) {
+        std::vector<EnrichedClick> batch;
+        for (std::size_t k = at; k < std::min(mine.size(), at + kPerBatch); ++k)
+          batch.push_back(event(mine[k]));
+        const std::size_t sent = batch.size();
+        auto written = (*clicks)->write(batch);
+        if (!written) {
+          ++failures;
+          continue;
+        }
+        inserted += written->inserted;
+        duplicates += written->duplicates;
+        if (batch.size() != written->inserted || sent != written->inserted + written->duplicates)
+          ++failures;
+        for (const EnrichedClick& c : batch) unique += c.unique ? 1 : 0;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(inserted, static_cast<std::size_t>(kEvents));
+  EXPECT_EQ(duplicates, static_cast<std::size_t>(kEvents));
+  std::set<std::pair<std::int64_t, std::string>> visitors;  // all in one UTC day (3 s)
+  std::int64_t humans = 0;
+  for (int n = 0; n < kEvents; ++n) {
+    const EnrichedClick c = event(n);
+    if (c.bot) continue;
+    ++humans;
+    visitors.emplace(c.link_id, c.visitor);
+  }
+  EXPECT_EQ(unique, visitors.size());
+  auto stats = (*clicks)->stats(contract::range({1, 2, 3}, kT0, kT0 + kDay));
+  ASSERT_TRUE(stats) << stats.error().detail;
+  EXPECT_EQ(stats->total, humans);
+  EXPECT_EQ(stats->unique, static_cast<std::int64_t>(visitors.size()));
+  EXPECT_EQ(stats->bots, kEvents - humans);
+  ASSERT_FALSE(stats->countries.empty());
+  EXPECT_EQ(stats->countries[0].clicks, humans);  // dimension parts summed once per event
 }
 
 // Each batch appends one dimension part per (link, day) and (link, block); every 32nd folds

@@ -1,11 +1,12 @@
 // Who has been counted unique, per (link, UTC day), in the SQLite writer's memory.
 //
 // A click is `unique` when it is its visitor's first stored click of the UTC day on the link.
-// The durable record of that is the raw row itself (first_of_day = 1, indexed by
-// clicks_first_visits); this is its in-memory index, so deciding uniqueness costs a hash lookup
-// instead of a random insert into a B-tree of every visitor (a dirty page per click: a third of
-// the writer's time in bench/ingest). A (link, day) is loaded from the raw rows the first time a
-// batch touches it, and dropped when prune() says late clicks no longer reach its day.
+// The durable record of that is the raw row itself (first_of_day = 1; clicks_by_link covers
+// link, time, bot, first_of_day and visitor); this is its in-memory index, so deciding uniqueness
+// costs a hash lookup instead of a random insert into a B-tree of every visitor (a dirty page per
+// click: a third of the writer's time in bench/ingest). A (link, day) is loaded from the raw rows
+// the first time a batch touches it, and dropped when prune() says late clicks no longer reach its
+// day.
 //
 // Visitors are the enricher's 64-bit hashes as 16 hex digits, kept as the number; any other
 // string (tests, hand-written rows) is kept as its hash.

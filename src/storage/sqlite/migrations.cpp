@@ -125,14 +125,15 @@ CREATE TABLE rollup_block_dims (
 
 // The click write path, cheaper (bench/ingest):
 // - Who was counted unique is read from the raw rows (first_of_day) into the writer's memory
-//   (first_visits.h) through a partial index that grows at the right edge of each link, instead
-//   of a `visitors` table whose random inserts dirtied a page per click.
+//   (first_visits.h), from clicks_by_link alone (it now covers bot, first_of_day and visitor;
+//   it grows at the right edge of each link), instead of a `visitors` table whose random
+//   inserts dirtied a page per click.
 // - Dimension counts are appended, one small row per (link, period) per batch, and folded into
 //   one row every kFoldAfter rows (sqlite_click_store.cpp): rewriting a busy link's whole blob on
 //   every batch was a third of the writer's time. Existing rows become part 0.
 constexpr std::string_view kWritePathV2 = R"sql(
-CREATE INDEX clicks_first_visits ON clicks (link_id, at, visitor)
-  WHERE first_of_day = 1 AND bot = 0;
+DROP INDEX clicks_by_link;
+CREATE INDEX clicks_by_link ON clicks (link_id, at, id, bot, first_of_day, visitor);
 DROP TABLE visitors;
 
 CREATE TABLE rollup_daily_dims_parts (

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -181,6 +182,19 @@ class BatchDims {
     return out;
   }
 
+  // Adds another batch's parts (a group commit appends one part per period for all).
+  Result<void> merge(const BatchDims& other) {
+    for (auto [mine, theirs] : {std::pair{&days_, &other.days_}, {&blocks_, &other.blocks_}}) {
+      for (const auto& [key, blob] : *theirs) {
+        std::string& sum = (*mine)[key];
+        auto merged = storage::merge_dim_counts(sum, blob);
+        if (!merged) return propagate(merged);
+        sum = std::move(*merged);
+      }
+    }
+    return {};
+  }
+
   Result<void> append(Connection& db, const sqlite::ClickWriterStatements& st) const {
     for (const auto& [key, blob] : days_)
       if (auto ok = append_part(db, st.daily_dims, key, blob); !ok) return ok;
@@ -240,13 +254,36 @@ Result<void> load_first_visits(Connection& db, const sqlite::ClickWriterStatemen
   }
 }
 
-// Indices of `clicks` by time (stable): the first click of a visitor's day gets the `unique`
-// even when a batch arrives out of order.
-std::vector<std::size_t> oldest_first(const std::vector<EnrichedClick>& clicks) {
-  std::vector<std::size_t> order(clicks.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return clicks[a].at < clicks[b].at; });
+// One write() call in a group commit: its clicks, what the leader found stored, its result.
+struct GroupMember {
+  std::vector<EnrichedClick>* clicks;
+  BatchDims dims;  // of every click, encoded before the lock; redone if some were replays
+  std::vector<char> stored = std::vector<char>(clicks->size(), 0);
+  std::optional<Result<WriteResult>> result;  // set by the leader
+
+  // Keeps only what was stored now, in the caller's order: that is what gets published.
+  WriteResult finish() {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < clicks->size(); ++i) {
+      if (stored[i] && kept != i) (*clicks)[kept] = std::move((*clicks)[i]);
+      kept += stored[i] ? 1 : 0;
+    }
+    const WriteResult out{.inserted = kept, .duplicates = clicks->size() - kept};
+    clicks->resize(kept);
+    return out;
+  }
+};
+
+// The clicks of a group by time (stable): the first click of a visitor's day gets the `unique`
+// even when batches arrive out of order.
+std::vector<std::pair<GroupMember*, std::size_t>> oldest_first(
+    const std::vector<GroupMember*>& group) {
+  std::vector<std::pair<GroupMember*, std::size_t>> order;
+  for (GroupMember* m : group)
+    for (std::size_t i = 0; i < m->clicks->size(); ++i) order.emplace_back(m, i);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return (*a.first->clicks)[a.second].at < (*b.first->clicks)[b.second].at;
+  });
   return order;
 }
 
@@ -352,6 +389,57 @@ struct SqliteClickStore::Writer {
     return SQLITE_OK;
   }
 
+  // Group commit: write() calls that arrive while a transaction is under way queue here; when
+  // it ends, one of them leads the next transaction for all of them. Per-transaction costs (a
+  // rollup row per touched period, the commit's page writes) are then paid once per group.
+  std::mutex group_mu;
+  std::condition_variable group_cv;
+  std::vector<GroupMember*> queued;  // under group_mu
+  bool leading = false;              // under group_mu
+
+  Result<void> write_group(const std::vector<GroupMember*>& group) {
+    const auto order = oldest_first(group);
+    BatchCounts counts;
+    std::lock_guard lock(*mu);
+    auto tx = Transaction::begin(*conn);
+    if (!tx) return propagate(tx);
+    // First visits of this transaction: they join first_visits once committed.
+    std::set<std::pair<sqlite::VisitorSet*, std::uint64_t>> claimed;
+    for (const auto& [member, i] : order) {
+      EnrichedClick& click = (*member->clicks)[i];
+      sqlite::VisitorSet* seen = nullptr;
+      std::uint64_t visitor = 0;
+      if (!click.bot) {
+        auto set = visits({click.link_id, floor_to(click.at, kDayUs)});
+        if (!set) return propagate(set);
+        seen = *set;
+        visitor = sqlite::visitor_key(click.visitor);
+      }
+      const bool first =
+          seen != nullptr && !seen->contains(visitor) && !claimed.contains({seen, visitor});
+      auto fresh = store_click(*conn, st, click, first);
+      if (!fresh) return propagate(fresh);
+      if (!*fresh) continue;  // a replay: counts nowhere
+      if (first) claimed.emplace(seen, visitor);
+      member->stored[i] = 1;
+      counts.add(click);
+    }
+    BatchDims dims;
+    for (GroupMember* m : group) {
+      if (std::find(m->stored.begin(), m->stored.end(), 0) != m->stored.end()) {
+        auto redone = BatchDims::of(*m->clicks, [&](std::size_t i) { return m->stored[i] != 0; });
+        if (!redone) return propagate(redone);
+        m->dims = std::move(*redone);
+      }
+      if (auto ok = dims.merge(m->dims); !ok) return ok;
+    }
+    if (auto ok = counts.flush(*conn, st); !ok) return ok;
+    if (auto ok = dims.append(*conn, st); !ok) return ok;
+    if (auto ok = tx->commit(); !ok) return ok;
+    for (const auto& [set, visitor] : claimed) set->insert(visitor);
+    return {};
+  }
+
   // Called without `mu`. A failed checkpoint is left to the next call (or to on_commit).
   void checkpoint_if_due() {
     if (wal_pages.load(std::memory_order_relaxed) < kCheckpointAfter) return;
@@ -411,56 +499,27 @@ SqliteClickStore::~SqliteClickStore() {
 
 Result<WriteResult> SqliteClickStore::write(std::vector<EnrichedClick>& clicks) {
   if (clicks.empty()) return WriteResult{};
-  const std::vector<std::size_t> order = oldest_first(clicks);
-  std::vector<char> stored(clicks.size(), 0);
   auto dims = BatchDims::of(clicks, [](std::size_t) { return true; });
   if (!dims) return propagate(dims);
-  BatchCounts counts;
+  GroupMember me{.clicks = &clicks, .dims = std::move(*dims)};
   {
-    std::lock_guard lock(*writer_->mu);
-    Connection& db = *writer_->conn;
-    auto tx = Transaction::begin(db);
-    if (!tx) return propagate(tx);
-    // First visits of this batch: they join writer_->first_visits once committed.
-    std::set<std::pair<sqlite::VisitorSet*, std::uint64_t>> claimed;
-    for (std::size_t i : order) {
-      EnrichedClick& click = clicks[i];
-      sqlite::VisitorSet* seen = nullptr;
-      std::uint64_t visitor = 0;
-      if (!click.bot) {
-        auto set = writer_->visits({click.link_id, floor_to(click.at, kDayUs)});
-        if (!set) return propagate(set);
-        seen = *set;
-        visitor = sqlite::visitor_key(click.visitor);
-      }
-      const bool first =
-          seen != nullptr && !seen->contains(visitor) && !claimed.contains({seen, visitor});
-      auto fresh = store_click(db, writer_->st, click, first);
-      if (!fresh) return propagate(fresh);
-      if (!*fresh) continue;  // a replay: counts nowhere
-      if (first) claimed.emplace(seen, visitor);
-      stored[i] = 1;
-      counts.add(click);
+    std::unique_lock lock(writer_->group_mu);
+    writer_->queued.push_back(&me);
+    writer_->group_cv.wait(lock, [&] { return me.result || !writer_->leading; });
+    if (!me.result) {  // lead: write every batch queued by now in one transaction
+      writer_->leading = true;
+      std::vector<GroupMember*> group = std::exchange(writer_->queued, {});
+      lock.unlock();
+      auto written = writer_->write_group(group);
+      lock.lock();
+      for (GroupMember* m : group)
+        m->result = written ? Result<WriteResult>(m->finish()) : std::unexpected(written.error());
+      writer_->leading = false;
+      writer_->group_cv.notify_all();
     }
-    if (std::find(stored.begin(), stored.end(), 0) != stored.end()) {
-      dims = BatchDims::of(clicks, [&](std::size_t i) { return stored[i] != 0; });
-      if (!dims) return propagate(dims);
-    }
-    if (auto ok = counts.flush(db, writer_->st); !ok) return propagate(ok);
-    if (auto ok = dims->append(db, writer_->st); !ok) return propagate(ok);
-    if (auto ok = tx->commit(); !ok) return propagate(ok);
-    for (const auto& [set, visitor] : claimed) set->insert(visitor);
   }
   writer_->checkpoint_if_due();
-  // Keep only what was stored now, in the caller's order: that is what gets published.
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < clicks.size(); ++i) {
-    if (stored[i] && kept != i) clicks[kept] = std::move(clicks[i]);
-    kept += stored[i] ? 1 : 0;
-  }
-  const WriteResult result{.inserted = kept, .duplicates = clicks.size() - kept};
-  clicks.resize(kept);
-  return result;
+  return std::move(*me.result);
 }
 
 Result<void> SqliteClickStore::prune(TimeUs raw_before, TimeUs minutes_before) {

@@ -1,8 +1,10 @@
 // SqliteClickStore: the embedded default ClickStore + StatsStore, on the same SQLite file as
 // SqliteStore (made by SqliteStore::open_click_store; schema and semantics: README.md).
 //
-// Write path, one BEGIN IMMEDIATE transaction per write() on the writer connection it shares
-// with SqliteStore: for each click, oldest first, the raw row, skipped when its id exists (a
+// Write path: one BEGIN IMMEDIATE transaction on the writer connection it shares with
+// SqliteStore, for one write() or, when several workers call write() while a transaction is
+// under way, for all of them at once (group commit: the rollup rows and the commit are paid
+// once per group). For each click, oldest first, the raw row, skipped when its id exists (a
 // replay, which counts nowhere). A human click is `unique` (first_of_day = 1) when its visitor
 // is not among the first visits of its (link, UTC day): an in-memory set per link-day
 // (first_visits.h), loaded from the raw rows the first time a batch touches it (so it survives

@@ -62,7 +62,7 @@ constexpr std::string_view kInsertClick =
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
     "ON CONFLICT (id) DO NOTHING";
 
-// Served by the partial index clicks_first_visits alone (its WHERE is repeated verbatim).
+// Served by clicks_by_link alone (it covers every column named here).
 constexpr std::string_view kFirstVisits =
     "SELECT visitor FROM clicks WHERE link_id = ?1 AND at >= ?2 AND at < ?3 "
     "AND first_of_day = 1 AND bot = 0";
