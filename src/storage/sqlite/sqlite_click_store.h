@@ -12,8 +12,8 @@
 // are summed in memory per batch, then each touched rollup row is upserted once: (link, hour)
 // and (link, minute) counters; the batch's (link, day) and (link, 8-day block) dimension counts
 // (dim_counts.h) are appended as the next part of that period, and the 32nd part folds them all
-// into part 0 (their sum). Folding rewrites a busy link's big blob once per 32 transactions instead
-// of once per batch; prune() folds what is left of settled periods.
+// into part 0 (their sum). Folding rewrites a busy link's big blob once per 32 transactions
+// instead of once per transaction; prune() folds what is left of settled periods.
 //
 // Read path: stats() reads only rollups, inside one read transaction (a single snapshot), on a
 // reader connection of its own pool: hourly or minute rows for the series and totals, and for
