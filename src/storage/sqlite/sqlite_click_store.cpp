@@ -48,7 +48,8 @@ constexpr std::int64_t kExportPage = 1000;
 // links: with SQLite's 2 MB default most are re-read from the OS on every batch, and 64 MB
 // doubled write throughput in stats_bench. Applies to the writer SqliteStore shares with this
 // store.
-constexpr std::string_view kWriterPragmas = "PRAGMA cache_size = -65536";
+constexpr std::string_view kWriterPragmas =
+    "PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824";
 // Checkpoints (copying the WAL back into the database file) are taken off the writer lock: a
 // click writer that has released it checkpoints, on a connection of its own, once the WAL holds
 // kCheckpointAfter pages (~40 MB; a batch appends a few hundred), PASSIVE so the next batch is
@@ -85,34 +86,95 @@ std::string ulid_floor(TimeUs t) {
   return prefix;
 }
 
-// Replaces the parts of one (link, period) by their sum, as part 0, inside the caller's
-// transaction. A malformed part fails it (Errc::internal) and leaves everything as it was.
-Result<void> fold_dims(Connection& db, const sqlite::DimPartStatements& st, std::int64_t link_id,
-                       TimeUs period) {
-  std::vector<std::string> parts;
-  {
-    Query take(st.take, db.get());
-    take.bind(1, link_id).bind(2, period);
-    for (;;) {
-      auto row = take.step();
-      if (!row) return propagate(row);
-      if (!*row) break;
-      parts.emplace_back(take.blob(0));
-    }
+struct Part {
+  std::int64_t number;  // 0: folded
+  std::string counts;
+};
+
+// Deletes and returns every part of one (link, period).
+Result<std::vector<Part>> take_parts(Connection& db, const sqlite::DimPartStatements& st,
+                                     std::int64_t link_id, TimeUs period) {
+  std::vector<Part> parts;
+  Query take(st.take, db.get());
+  take.bind(1, link_id).bind(2, period);
+  for (;;) {
+    auto row = take.step();
+    if (!row) return propagate(row);
+    if (!*row) return parts;
+    parts.push_back(Part{take.int64(0), std::string(take.blob(1))});
   }
-  if (parts.empty()) return {};
-  // The folded part is big and the appended ones small: sum the small ones, then one linear
-  // merge into the biggest (instead of re-sorting every entry of it).
-  std::swap(*std::max_element(parts.begin(), parts.end(),
-                              [](const auto& a, const auto& b) { return a.size() < b.size(); }),
-            parts.back());
-  auto small = storage::sum_dim_counts({parts.begin(), parts.end() - 1});
+}
+
+// The sum of `parts` but the one at `skip` (if any).
+Result<std::string> sum_parts(const std::vector<Part>& parts, const Part* skip) {
+  std::vector<std::string_view> blobs;
+  for (const Part& p : parts)
+    if (&p != skip) blobs.push_back(p.counts);
+  return storage::sum_dim_counts(blobs);
+}
+
+// Appends the next part of (link, period); returns its number (1, 2, ...).
+Result<std::int64_t> append_part(Connection& db, const sqlite::DimPartStatements& st,
+                                 std::int64_t link_id, TimeUs period, std::string_view blob) {
+  Query append(st.append, db.get());
+  append.bind(1, link_id).bind(2, period).bind_blob(3, blob);
+  auto row = append.step();
+  if (!row) return propagate(row);
+  const std::int64_t part = *row ? append.int64(0) : 0;
+  if (auto ok = append.finish(); !ok) return propagate(ok);
+  return part;
+}
+
+// Replaces the parts of one (link, block) by their sum, as part 0, inside the caller's
+// transaction. A malformed part fails it (Errc::internal) and leaves everything as it was.
+Result<void> fold_block(Connection& db, const sqlite::ClickWriterStatements& st,
+                        std::int64_t link_id, TimeUs block) {
+  auto parts = take_parts(db, st.block_dims, link_id, block);
+  if (!parts) return propagate(parts);
+  if (parts->empty()) return {};
+  // The folded part is big and the others small: sum the small ones, then one linear merge
+  // into the biggest (instead of re-sorting every entry of it).
+  const Part& big = *std::max_element(
+      parts->begin(), parts->end(),
+      [](const auto& a, const auto& b) { return a.counts.size() < b.counts.size(); });
+  auto small = sum_parts(*parts, &big);
   if (!small) return propagate(small);
-  auto sum = storage::merge_dim_counts(parts.back(), *small);
+  auto sum = storage::merge_dim_counts(big.counts, *small);
   if (!sum) return propagate(sum);
-  Query put(st.put, db.get());
-  put.bind(1, link_id).bind(2, period).bind_blob(3, *sum);
+  Query put(st.block_dims.put, db.get());
+  put.bind(1, link_id).bind(2, block).bind_blob(3, *sum);
   return put.finish();
+}
+
+// Adds `blob` to (link, block) as its next part; the kFoldAfter-th folds them all.
+Result<void> add_to_block(Connection& db, const sqlite::ClickWriterStatements& st,
+                          std::int64_t link_id, TimeUs block, std::string_view blob) {
+  auto part = append_part(db, st.block_dims, link_id, block, blob);
+  if (!part) return propagate(part);
+  return *part >= kFoldAfter ? fold_block(db, st, link_id, block) : Result<void>{};
+}
+
+// Folds the increments (parts 1, 2, ...) of one (link, day) into its part 0, and hands their
+// sum to the day's 8-day block as its next part: a block holds exactly the increments folded
+// out of its days, so a range reads a block's rows plus its days' unfolded parts.
+Result<void> fold_day(Connection& db, const sqlite::ClickWriterStatements& st, std::int64_t link_id,
+                      TimeUs day) {
+  auto parts = take_parts(db, st.daily_dims, link_id, day);
+  if (!parts) return propagate(parts);
+  const auto base =
+      std::find_if(parts->begin(), parts->end(), [](const Part& p) { return p.number == 0; });
+  const Part* folded = base == parts->end() ? nullptr : &*base;
+  auto increments = sum_parts(*parts, folded);
+  if (!increments) return propagate(increments);
+  auto sum = storage::merge_dim_counts(folded ? std::string_view(folded->counts) : "", *increments);
+  if (!sum) return propagate(sum);
+  if (!sum->empty()) {
+    Query put(st.daily_dims.put, db.get());
+    put.bind(1, link_id).bind(2, day).bind_blob(3, *sum);
+    if (auto ok = put.finish(); !ok) return ok;
+  }
+  if (increments->empty()) return {};
+  return add_to_block(db, st, link_id, floor_to(day, kBlockUs), *increments);
 }
 
 struct Counts {
@@ -159,68 +221,46 @@ class BatchCounts {
   std::map<BucketKey, Counts> minutes_;
 };
 
-// The dimension counts of a batch's stored clicks, encoded: one part per touched (link, day)
-// and (link, 8-day block). They do not depend on uniqueness, so write() encodes them before it
-// takes the writer lock (and again under it only when the batch held replays).
+// The dimension counts of a batch's stored clicks, encoded: one part per touched (link, day).
+// (Blocks get theirs when a day's parts are folded: fold_day.) They do not depend on uniqueness, so
+// write() encodes them before it takes the writer lock (and again under it only when the batch held
+// replays).
 class BatchDims {
  public:
   template <class Stored>
-  static Result<BatchDims> of(const std::vector<EnrichedClick>& clicks, Stored stored) {
+  static BatchDims of(const std::vector<EnrichedClick>& clicks, Stored stored) {
     std::map<BucketKey, storage::DimCountsBuilder> days;
     for (std::size_t i = 0; i < clicks.size(); ++i)
       if (stored(i)) days[{clicks[i].link_id, floor_to(clicks[i].at, kDayUs)}].add(clicks[i]);
     BatchDims out;
-    for (const auto& [key, builder] : days) {
-      std::string blob = builder.encode();
-      // A block's increments are the sum of its days' (usually one day: the batch's).
-      std::string& block = out.blocks_[{key.first, floor_to(key.second, kBlockUs)}];
-      auto merged = storage::merge_dim_counts(block, blob);
-      if (!merged) return propagate(merged);
-      block = std::move(*merged);
-      out.days_.emplace(key, std::move(blob));
-    }
+    for (const auto& [key, builder] : days) out.days_.emplace(key, builder.encode());
     return out;
   }
 
   // Adds another batch's parts (a group commit appends one part per period for all).
   Result<void> merge(const BatchDims& other) {
-    for (auto [mine, theirs] : {std::pair{&days_, &other.days_}, {&blocks_, &other.blocks_}}) {
-      for (const auto& [key, blob] : *theirs) {
-        std::string& sum = (*mine)[key];
-        auto merged = storage::merge_dim_counts(sum, blob);
-        if (!merged) return propagate(merged);
-        sum = std::move(*merged);
-      }
+    for (const auto& [key, blob] : other.days_) {
+      std::string& sum = days_[key];
+      auto merged = storage::merge_dim_counts(sum, blob);
+      if (!merged) return propagate(merged);
+      sum = std::move(*merged);
     }
     return {};
   }
 
+  // One part per (link, day); the kFoldAfter-th folds them (and feeds the day's block).
   Result<void> append(Connection& db, const sqlite::ClickWriterStatements& st) const {
-    for (const auto& [key, blob] : days_)
-      if (auto ok = append_part(db, st.daily_dims, key, blob); !ok) return ok;
-    for (const auto& [key, blob] : blocks_)
-      if (auto ok = append_part(db, st.block_dims, key, blob); !ok) return ok;
+    for (const auto& [key, blob] : days_) {
+      auto part = append_part(db, st.daily_dims, key.first, key.second, blob);
+      if (!part) return propagate(part);
+      if (*part < kFoldAfter) continue;
+      if (auto ok = fold_day(db, st, key.first, key.second); !ok) return ok;
+    }
     return {};
   }
 
  private:
-  // Appends the next part of (link, period); the kFoldAfter-th part folds them all.
-  static Result<void> append_part(Connection& db, const sqlite::DimPartStatements& st,
-                                  const BucketKey& key, std::string_view blob) {
-    std::int64_t part = 0;
-    {
-      Query append(st.append, db.get());
-      append.bind(1, key.first).bind(2, key.second).bind_blob(3, blob);
-      auto row = append.step();
-      if (!row) return propagate(row);
-      if (*row) part = append.int64(0);
-      if (auto ok = append.finish(); !ok) return ok;
-    }
-    return part >= kFoldAfter ? fold_dims(db, st, key.first, key.second) : Result<void>{};
-  }
-
-  std::map<BucketKey, std::string> days_;  // ordered: appends walk each table's key in order
-  std::map<BucketKey, std::string> blocks_;
+  std::map<BucketKey, std::string> days_;  // ordered: appends walk the table's key in order
 };
 
 // Stores one click unless its id is stored already (then returns false and changes nothing).
@@ -357,9 +397,12 @@ Result<void> read_dimensions(Connection& db, const sqlite::ClickReaderStatements
   TimeUs blocks_to = floor_to(end_day, kBlockUs);
   if (blocks_from >= blocks_to) blocks_from = blocks_to = end_day;  // no whole block: days only
   sqlite::DimTotals totals;
-  const std::array<std::pair<const Statement*, std::pair<TimeUs, TimeUs>>, 3> parts = {{
+  // A block holds the increments folded out of its days; what is not folded yet is in the days'
+  // parts 1, 2, ... (fold_day).
+  const std::array<std::pair<const Statement*, std::pair<TimeUs, TimeUs>>, 4> parts = {{
       {&st.daily_dims, {first_day, blocks_from}},
       {&st.block_dims, {blocks_from, blocks_to}},
+      {&st.daily_increments, {blocks_from, blocks_to}},
       {&st.daily_dims, {blocks_to, end_day}},
   }};
   for (const auto& [stmt, span] : parts)
@@ -427,9 +470,7 @@ struct SqliteClickStore::Writer {
     BatchDims dims;
     for (GroupMember* m : group) {
       if (std::find(m->stored.begin(), m->stored.end(), 0) != m->stored.end()) {
-        auto redone = BatchDims::of(*m->clicks, [&](std::size_t i) { return m->stored[i] != 0; });
-        if (!redone) return propagate(redone);
-        m->dims = std::move(*redone);
+        m->dims = BatchDims::of(*m->clicks, [&](std::size_t i) { return m->stored[i] != 0; });
       }
       if (auto ok = dims.merge(m->dims); !ok) return ok;
     }
@@ -499,9 +540,8 @@ SqliteClickStore::~SqliteClickStore() {
 
 Result<WriteResult> SqliteClickStore::write(std::vector<EnrichedClick>& clicks) {
   if (clicks.empty()) return WriteResult{};
-  auto dims = BatchDims::of(clicks, [](std::size_t) { return true; });
-  if (!dims) return propagate(dims);
-  GroupMember me{.clicks = &clicks, .dims = std::move(*dims)};
+  GroupMember me{.clicks = &clicks,
+                 .dims = BatchDims::of(clicks, [](std::size_t) { return true; })};
   {
     std::unique_lock lock(writer_->group_mu);
     writer_->queued.push_back(&me);
@@ -551,15 +591,16 @@ Result<void> SqliteClickStore::prune(TimeUs raw_before, TimeUs minutes_before) {
   // Periods that late clicks no longer reach (as for visitors, with a day's margin) get their
   // dimension parts folded for good, so long ranges read one blob per link and period.
   const TimeUs settled = visitors_from + kDayUs;
-  if (auto ok = fold_settled(writer_->st.daily_dims, settled); !ok) return ok;
-  return fold_settled(writer_->st.block_dims, floor_to(settled, kBlockUs));
+  if (auto ok = fold_settled(false, settled); !ok) return ok;
+  return fold_settled(true, floor_to(settled, kBlockUs));
 }
 
-Result<void> SqliteClickStore::fold_settled(const sqlite::DimPartStatements& st, TimeUs before) {
+Result<void> SqliteClickStore::fold_settled(bool blocks, TimeUs before) {
+  const sqlite::ClickWriterStatements& st = writer_->st;
   std::vector<std::pair<std::int64_t, TimeUs>> periods;
   {
     std::lock_guard lock(*writer_->mu);
-    Query rows(st.unfolded, writer_->conn->get());
+    Query rows(blocks ? st.block_dims.unfolded : st.daily_dims.unfolded, writer_->conn->get());
     rows.bind(1, before).bind(2, kFoldPerPrune);
     for (;;) {
       auto row = rows.step();
@@ -573,7 +614,8 @@ Result<void> SqliteClickStore::fold_settled(const sqlite::DimPartStatements& st,
     Connection& db = *writer_->conn;
     auto tx = Transaction::begin(db);
     if (!tx) return propagate(tx);
-    if (auto ok = fold_dims(db, st, link_id, period); !ok) return ok;
+    auto folded = blocks ? fold_block(db, st, link_id, period) : fold_day(db, st, link_id, period);
+    if (!folded) return folded;
     if (auto ok = tx->commit(); !ok) return ok;
   }
   return {};

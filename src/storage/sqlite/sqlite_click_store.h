@@ -40,7 +40,6 @@ class Connection;
 template <class Statements>
 class ReaderPool;
 struct ClickReaderStatements;
-struct DimPartStatements;
 }  // namespace sqlite
 
 class SqliteStore;
@@ -76,8 +75,9 @@ class SqliteClickStore final : public ClickStore, public StatsStore {
   struct Writer;
   using ReaderPool = sqlite::ReaderPool<sqlite::ClickReaderStatements>;
 
-  // Folds the dimension parts of up to kFoldPerPrune periods that start before `before`.
-  Result<void> fold_settled(const sqlite::DimPartStatements& st, TimeUs before);
+  // Folds the dimension parts of up to kFoldPerPrune days (or blocks) that start before
+  // `before`.
+  Result<void> fold_settled(bool blocks, TimeUs before);
 
   // `writer` and `writer_mu` are SqliteStore's (aliasing pointers that keep it alive).
   static Result<std::unique_ptr<SqliteClickStore>> open(std::shared_ptr<sqlite::Connection> writer,

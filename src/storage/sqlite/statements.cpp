@@ -88,7 +88,7 @@ constexpr std::string_view kAddMinutely =
   " = ?2), 0) + 1, "                                                         \
   "?3) RETURNING part"
 #define TAKE_PARTS(table, period) \
-  "DELETE FROM " table " WHERE link_id = ?1 AND " period " = ?2 RETURNING counts"
+  "DELETE FROM " table " WHERE link_id = ?1 AND " period " = ?2 RETURNING part, counts"
 #define PUT_FOLDED(table, period) \
   "INSERT INTO " table " (link_id, " period ", part, counts) VALUES (?1, ?2, 0, ?3)"
 // Periods still in parts, for prune() to fold once late clicks can no longer reach them.
@@ -132,6 +132,9 @@ constexpr std::string_view kSeriesMinutely =
 
 constexpr std::string_view kDailyDims =
     "SELECT counts FROM rollup_daily_dims WHERE link_id IN " LINK_SET " AND day >= ?2 AND day < ?3";
+constexpr std::string_view kDailyIncrements =
+    "SELECT counts FROM rollup_daily_dims "
+    "WHERE link_id IN " LINK_SET " AND day >= ?2 AND day < ?3 AND part > 0";
 constexpr std::string_view kBlockDims =
     "SELECT counts FROM rollup_block_dims "
     "WHERE link_id IN " LINK_SET " AND block >= ?2 AND block < ?3";
@@ -212,6 +215,7 @@ Result<ClickReaderStatements> prepare_click_reader(Connection& db) {
   auto ok = prepare_all(db, {{&s.series_hourly, kSeriesHourly},
                              {&s.series_minutely, kSeriesMinutely},
                              {&s.daily_dims, kDailyDims},
+                             {&s.daily_increments, kDailyIncrements},
                              {&s.block_dims, kBlockDims},
                              {&s.export_page, kExportPage}});
   if (!ok) return std::unexpected(std::move(ok.error()));

@@ -35,7 +35,7 @@ Result<ReaderStatements> prepare_reader(Connection& db);
 // period column is a day or an 8-day block start.
 struct DimPartStatements {
   Statement append;    // ?1 link ?2 period ?3 counts blob -> part (1, 2, ...)
-  Statement take;      // ?1 link ?2 period -> counts of every part, deleted
+  Statement take;      // ?1 link ?2 period -> part, counts of every part, deleted
   Statement put;       // ?1 link ?2 period ?3 counts blob, as part 0
   Statement unfolded;  // ?1 periods before ?2 limit -> link, period with parts to fold
 };
@@ -55,11 +55,12 @@ struct ClickWriterStatements {
 // Every analytics reader's statements. Link sets are bound as one JSON array (?1, read with
 // json_each): an account may own thousands of links, past SQLite's bound-parameter limit.
 struct ClickReaderStatements {
-  Statement series_hourly;    // ?1 links ?2 from ?3 to -> link, hour, clicks, uniques, bot_clicks
-  Statement series_minutely;  // same, from rollup_minutely (minute starts)
-  Statement daily_dims;       // ?1 links ?2 from day ?3 to day -> counts blobs
-  Statement block_dims;       // ?1 links ?2 from block ?3 to block -> counts blobs
-  Statement export_page;      // ?1 link ?2 after at ?3 after id ?4 to ?5 limit; kClickColumns
+  Statement series_hourly;     // ?1 links ?2 from ?3 to -> link, hour, clicks, uniques, bot_clicks
+  Statement series_minutely;   // same, from rollup_minutely (minute starts)
+  Statement daily_dims;        // ?1 links ?2 from day ?3 to day -> counts blobs
+  Statement daily_increments;  // same, parts 1, 2, ... only (not yet folded into blocks)
+  Statement block_dims;        // ?1 links ?2 from block ?3 to block -> counts blobs
+  Statement export_page;       // ?1 link ?2 after at ?3 after id ?4 to ?5 limit; kClickColumns
 };
 
 Result<ClickWriterStatements> prepare_click_writer(Connection& db);
