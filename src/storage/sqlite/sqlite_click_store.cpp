@@ -46,8 +46,9 @@ constexpr std::int64_t kPruneChunk = 5000;
 constexpr std::int64_t kExportPage = 1000;
 // Page cache (negative = KiB). A write batch touches index and rollup pages of hundreds of
 // links: with SQLite's 2 MB default most are re-read from the OS on every batch, and 64 MB
-// doubled write throughput in stats_bench. Applies to the writer SqliteStore shares with this
-// store.
+// doubled write throughput in stats_bench. Pages not cached are read through a memory map (up
+// to 1 GiB of the file; address space, not memory) instead of a read() each. Applies to the
+// writer SqliteStore shares with this store.
 constexpr std::string_view kWriterPragmas =
     "PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824";
 // Checkpoints (copying the WAL back into the database file) are taken off the writer lock: a
