@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -551,7 +552,14 @@ Result<WriteResult> SqliteClickStore::write(std::vector<EnrichedClick>& clicks) 
       writer_->leading = true;
       std::vector<GroupMember*> group = std::exchange(writer_->queued, {});
       lock.unlock();
-      auto written = writer_->write_group(group);
+      // Whatever happens, every member gets a result: none may wait forever.
+      auto written = [&]() -> Result<void> {
+        try {
+          return writer_->write_group(group);
+        } catch (const std::exception& e) {
+          return fail(Errc::internal, std::string("click batch write: ") + e.what());
+        }
+      }();
       lock.lock();
       for (GroupMember* m : group)
         m->result = written ? Result<WriteResult>(m->finish()) : std::unexpected(written.error());
