@@ -3,10 +3,10 @@
 // skew, random public IPv4 addresses, a dozen referrers, 100 links. Also the cold case: every
 // User-Agent distinct, so the parser cache never hits.
 //
-//   build/bench/ingest/ingest_bench [events=1000000] [threads=4] [data files root]
+//   build/bench/ingest/ingest_bench [events=1000000] [threads=2] [data files root]
 //
-// 4 threads, as serve's --worker-threads default: while one writes, the others enrich and queue,
-// and the next write commits their batches together (SqliteClickStore group commit).
+// 2 threads, as serve's --worker-threads default. With more, batches that queue behind a write
+// are committed together (SqliteClickStore group commit).
 #include <sys/resource.h>
 #include <time.h>
 
@@ -140,7 +140,7 @@ double drain(std::vector<ClickEvent> events, ClickEnricher& enricher, ClickStore
 
 int main(int argc, char** argv) {
   std::size_t n = argc > 1 ? std::stoul(argv[1]) : 1'000'000;
-  int threads = argc > 2 ? std::stoi(argv[2]) : 4;
+  int threads = argc > 2 ? std::stoi(argv[2]) : 2;
   std::filesystem::path data =
       argc > 3 ? argv[3]
                : std::filesystem::path(SHORTENER_SOURCE_DIR) / "third_party/npm/node_modules";

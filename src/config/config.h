@@ -67,7 +67,7 @@ struct ServeConfig {
   LogConfig log;
   // Click tracking.
   EnrichConfig enrich;
-  int worker_threads = 4;
+  int worker_threads = 2;
   bool with_worker = false;  // production mode: also run click workers in this process
   bool no_migrate = false;   // production mode: do not apply schema migrations at start
   std::size_t click_buffer = 65536;

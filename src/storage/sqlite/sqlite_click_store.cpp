@@ -32,13 +32,16 @@ constexpr std::int64_t kMinuteUs = interval_us(Interval::minute);
 constexpr std::int64_t kHourUs = interval_us(Interval::hour);
 constexpr std::int64_t kDayUs = interval_us(Interval::day);
 // Dimension blocks: a range reads whole 8-day blocks plus at most 7 single days at each end,
-// so a 90-day query decodes at most 25 blobs (not 90) and a batch adds one upsert per link.
+// so a 90-day query reads at most 25 periods (not 90). Transactions write days only; a block
+// gets a part each time one of its days is folded (fold_day).
 constexpr std::int64_t kBlockUs = 8 * kDayUs;
 // Dimension-count parts a (link, period) gathers before they are folded into one: bounds what
-// stats() decodes for a busy period to kFoldAfter blobs (small ones but the first), and rewrites
-// the folded blob once per kFoldAfter batches that touched it instead of once per batch.
+// stats() decodes for a busy period to kFoldAfter blobs (small ones but the first; a block's
+// days add their unfolded parts, in practice those of today and yesterday), and rewrites the
+// folded blob once per kFoldAfter transactions (or day folds, for a block) instead of each time.
 constexpr std::int64_t kFoldAfter = 32;
-// Periods folded per prune() call once late clicks no longer reach them (one transaction each).
+// Days, and then blocks, folded per prune() call once late clicks no longer reach them (one
+// transaction each).
 constexpr std::int64_t kFoldPerPrune = 1000;
 // Rows deleted per prune transaction: a few ms of write lock, about one click batch, so a link
 // write never waits behind a prune longer than behind a batch.
