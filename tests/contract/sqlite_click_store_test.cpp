@@ -14,6 +14,7 @@
 #include "click_test_data.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/dim_counts.h"
+#include "storage/sqlite/migrations.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "temp_dir.h"
 
@@ -255,6 +256,85 @@ TEST(SqliteClickStoreTest, ConcurrentWritersShareTransactionsAndCountExactly) {
   EXPECT_EQ(stats->bots, kEvents - humans);
   ASSERT_FALSE(stats->countries.empty());
   EXPECT_EQ(stats->countries[0].clicks, humans);  // dimension parts summed once per event
+}
+
+// A file written before migration 3 (a `visitors` table, one dimension row per period) keeps
+// its analytics: the rows become part 0, and the visitors already counted stay counted.
+TEST(SqliteClickStoreTest, MigrationThreeKeepsAnalyticsOfAnOlderFile) {
+  contract::TempDir dir;
+  const std::string path = (dir.path() / "shortener.db").string();
+  {
+    auto db = sqlite::Connection::open(path, {});
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec("PRAGMA journal_mode = WAL", "wal"));
+    auto applied = sqlite::migrate(*db, sqlite::migrations().subspan(0, 2));
+    ASSERT_TRUE(applied) << applied.error().detail;
+    // What the version-2 writer left for two clicks of visitor "00000000000000aa" on link 1 at
+    // kT0 (the first unique) and kT0 + 1 s (not), from France and Germany.
+    const std::string both =
+        blob({{storage::kCountry, "DE", 1, 0}, {storage::kCountry, "FR", 1, 0}});
+    const auto hex = [](const std::string& bytes) {
+      std::string out;
+      for (unsigned char c : bytes) {
+        static constexpr char kDigits[] = "0123456789abcdef";
+        out += kDigits[c >> 4];
+        out += kDigits[c & 15];
+      }
+      return out;
+    };
+    const std::string day = std::to_string(kT0),
+                      block = std::to_string(kT0 / (8 * kDay) * 8 * kDay);
+    const std::string sql =
+        "INSERT INTO clicks (id, link_id, at, country, region, city, referrer, device, browser, "
+        "browser_version, os, bot, bot_reason, visitor, utm_source, destination, ip_prefix, "
+        "first_of_day) VALUES "
+        "('01KDW0000000000000000000A1', 1, " +
+        day +
+        ", 'FR', '', '', 'direct', 'desktop', "
+        "'Chrome', '120', 'Linux', 0, '', '00000000000000aa', '', 'https://example.com/', '', 1), "
+        "('01KDW0000000000000000000A2', 1, " +
+        std::to_string(kT0 + 1'000'000) +
+        ", 'DE', '', '', "
+        "'direct', 'desktop', 'Chrome', '120', 'Linux', 0, '', '00000000000000aa', '', "
+        "'https://example.com/', '', 0);"
+        "INSERT INTO visitors VALUES (" +
+        day +
+        ", 1, '00000000000000aa');"
+        "INSERT INTO rollup_hourly VALUES (1, " +
+        day +
+        ", 2, 1, 0);"
+        "INSERT INTO rollup_daily_dims VALUES (1, " +
+        day + ", x'" + hex(both) +
+        "');"
+        "INSERT INTO rollup_block_dims VALUES (1, " +
+        block + ", x'" + hex(both) + "');";
+    ASSERT_TRUE(db->exec(sql, "version-2 rows"));
+  }
+  auto store = SqliteStore::open(path);  // applies migration 3
+  ASSERT_TRUE(store) << store.error().detail;
+  auto clicks = (*store)->open_click_store();
+  ASSERT_TRUE(clicks) << clicks.error().detail;
+  const auto countries = [&](TimeUs from, TimeUs to) {
+    auto stats = (*clicks)->stats(contract::range({1}, from, to));
+    EXPECT_TRUE(stats) << stats.error().detail;
+    return stats ? contract::pairs(stats->countries)
+                 : std::vector<std::pair<std::string, std::int64_t>>{};
+  };
+  using Pairs = std::vector<std::pair<std::string, std::int64_t>>;
+  EXPECT_EQ(countries(kT0, kT0 + kDay), (Pairs{{"DE", 1}, {"FR", 1}}));
+  EXPECT_EQ(countries(kT0 - 20 * kDay, kT0 + 20 * kDay), (Pairs{{"DE", 1}, {"FR", 1}}));
+  // The visitor counted before the upgrade is not unique again that day; a new one is.
+  std::vector<EnrichedClick> batch = {human(1, kT0 + 2'000'000, "00000000000000aa"),
+                                      human(1, kT0 + 3'000'000, "00000000000000bb")};
+  ASSERT_TRUE((*clicks)->write(batch));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_FALSE(batch[0].unique);
+  EXPECT_TRUE(batch[1].unique);
+  auto stats = (*clicks)->stats(contract::range({1}, kT0, kT0 + kDay));
+  ASSERT_TRUE(stats) << stats.error().detail;
+  EXPECT_EQ(stats->total, 4);
+  EXPECT_EQ(stats->unique, 2);
+  EXPECT_EQ(countries(kT0 - 20 * kDay, kT0 + 20 * kDay), (Pairs{{"FR", 3}, {"DE", 1}}));
 }
 
 // Each batch appends one dimension part per (link, day); every 32nd folds them into one and
