@@ -423,7 +423,7 @@ Result<void> read_dimensions(Connection& db, const sqlite::ClickReaderStatements
 struct SqliteClickStore::Writer {
   std::shared_ptr<Connection> conn;        // SqliteStore's writer connection
   std::shared_ptr<std::mutex> mu;          // and its mutex: held per write() or prune chunk
-  sqlite::ClickWriterStatements st;        // declared last: finalized before `conn` may close
+  sqlite::ClickWriterStatements st;        // declared after `conn`: finalized before it closes
   sqlite::FirstVisits first_visits;        // of committed clicks; under `mu`
   std::optional<Connection> checkpointer;  // under checkpoint_mu
   std::mutex checkpoint_mu;
