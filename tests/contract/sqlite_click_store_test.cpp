@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -36,6 +37,23 @@ std::string blob(std::initializer_list<std::tuple<sqlite::Dim, std::string, int,
 std::vector<std::pair<std::string, std::int64_t>> top(const DimTotals& totals, sqlite::Dim dim,
                                                       bool bots) {
   return contract::pairs(totals.top(dim, 10, bots));
+}
+
+// A SQLite file opened as `serve` opens it (migrations applied), with its analytics store;
+// null members (and a test failure) when it cannot be.
+struct Analytics {
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<SqliteClickStore> clicks;
+};
+
+Analytics open_analytics(const std::string& path) {
+  auto store = SqliteStore::open(path);
+  EXPECT_TRUE(store) << store.error().detail;
+  if (!store) return {};
+  auto clicks = (*store)->open_click_store();
+  EXPECT_TRUE(clicks) << clicks.error().detail;
+  if (!clicks) return {};
+  return {std::move(*store), std::move(*clicks)};
 }
 
 TEST(DimCountsTest, MergeSumsEqualValuesAndKeepsTheRest) {
@@ -109,12 +127,11 @@ TEST(DimCountsTest, MalformedBlobsAreErrors) {
 TEST(SqliteClickStoreTest, ACorruptRollupIsAnErrorForReadsAndWrites) {
   contract::TempDir dir;
   const std::string path = (dir.path() / "shortener.db").string();
-  auto store = SqliteStore::open(path);
-  ASSERT_TRUE(store) << store.error().detail;
-  auto clicks = (*store)->open_click_store();
-  ASSERT_TRUE(clicks) << clicks.error().detail;
+  Analytics db = open_analytics(path);
+  ASSERT_TRUE(db.clicks);
+  SqliteClickStore& clicks = *db.clicks;
   std::vector<EnrichedClick> batch = {human(1, kT0)};
-  ASSERT_TRUE((*clicks)->write(batch));
+  ASSERT_TRUE(clicks.write(batch));
 
   auto raw = sqlite::Connection::open(path, {});
   ASSERT_TRUE(raw);
@@ -122,7 +139,7 @@ TEST(SqliteClickStoreTest, ACorruptRollupIsAnErrorForReadsAndWrites) {
   ASSERT_TRUE(raw->exec("UPDATE rollup_block_dims SET counts = x'00ff'", "corrupt"));
 
   StatsQuery q = contract::range({1}, kT0, kT0 + kDay);
-  auto stats = (*clicks)->stats(q);
+  auto stats = clicks.stats(q);
   ASSERT_FALSE(stats);
   EXPECT_EQ(stats.error().code, Errc::internal);
   // Appending parts reads no blob; the batch whose part folds them meets the corrupt one and
@@ -131,7 +148,7 @@ TEST(SqliteClickStoreTest, ACorruptRollupIsAnErrorForReadsAndWrites) {
   for (int i = 1; i < 70; ++i) {
     std::vector<EnrichedClick> more = {human(1, kT0 + i)};
     more[0].id = "01KDW00000000000000000C" + std::to_string(100 + i);
-    auto result = (*clicks)->write(more);
+    auto result = clicks.write(more);
     if (!result) {
       EXPECT_EQ(result.error().code, Errc::internal);
       break;
@@ -140,7 +157,7 @@ TEST(SqliteClickStoreTest, ACorruptRollupIsAnErrorForReadsAndWrites) {
   }
   EXPECT_LT(written, 70);
   int rows = 0;
-  ASSERT_TRUE((*clicks)->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick&) {
+  ASSERT_TRUE(clicks.export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick&) {
     ++rows;
     return true;
   }));
@@ -160,13 +177,11 @@ TEST(SqliteClickStoreTest, FirstVisitsSurviveARestartAndAFailedBatch) {
     return unique;
   };
   {
-    auto store = SqliteStore::open(path);
-    ASSERT_TRUE(store) << store.error().detail;
-    auto clicks = (*store)->open_click_store();
-    ASSERT_TRUE(clicks) << clicks.error().detail;
-    EXPECT_EQ(
-        unique_of({human(1, kT0, "00000000000000aa"), human(1, kT0 + 1, "not-hex")}, **clicks),
-        (std::vector<bool>{true, true}));
+    Analytics db = open_analytics(path);
+    ASSERT_TRUE(db.clicks);
+    SqliteClickStore& clicks = *db.clicks;
+    EXPECT_EQ(unique_of({human(1, kT0, "00000000000000aa"), human(1, kT0 + 1, "not-hex")}, clicks),
+              (std::vector<bool>{true, true}));
     // A batch rolled back claims nobody: a corrupt 31st part makes the fold of the next fail.
     auto raw = sqlite::Connection::open(path, {});
     ASSERT_TRUE(raw);
@@ -174,21 +189,20 @@ TEST(SqliteClickStoreTest, FirstVisitsSurviveARestartAndAFailedBatch) {
     ASSERT_TRUE(raw->exec("INSERT INTO rollup_daily_dims VALUES (1, " + day2 + ", 31, x'00ff')",
                           "corrupt"));
     std::vector<EnrichedClick> failing = {human(1, kT0 + kDay + 10, "00000000000000cc")};
-    auto failed = (*clicks)->write(failing);
+    auto failed = clicks.write(failing);
     ASSERT_FALSE(failed);
     EXPECT_EQ(failed.error().code, Errc::internal);
     ASSERT_TRUE(raw->exec("DELETE FROM rollup_daily_dims WHERE counts = x'00ff'", "repair"));
-    EXPECT_EQ(unique_of({human(1, kT0 + kDay + 11, "00000000000000cc")}, **clicks),
+    EXPECT_EQ(unique_of({human(1, kT0 + kDay + 11, "00000000000000cc")}, clicks),
               (std::vector<bool>{true}));
   }
-  auto store = SqliteStore::open(path);
-  ASSERT_TRUE(store) << store.error().detail;
-  auto clicks = (*store)->open_click_store();
-  ASSERT_TRUE(clicks) << clicks.error().detail;
+  Analytics db = open_analytics(path);
+  ASSERT_TRUE(db.clicks);
+  SqliteClickStore& clicks = *db.clicks;
   EXPECT_EQ(unique_of({human(1, kT0 + 2, "00000000000000aa"), human(1, kT0 + 3, "not-hex"),
                        human(1, kT0 + 4, "00000000000000bb"), human(2, kT0 + 5, "not-hex"),
                        human(1, kT0 + kDay + 20, "00000000000000cc")},
-                      **clicks),
+                      clicks),
             (std::vector<bool>{false, false, true, true, false}));
 }
 
@@ -197,10 +211,9 @@ TEST(SqliteClickStoreTest, FirstVisitsSurviveARestartAndAFailedBatch) {
 // back exactly the clicks its own batch stored.
 TEST(SqliteClickStoreTest, ConcurrentWritersShareTransactionsAndCountExactly) {
   contract::TempDir dir;
-  auto store = SqliteStore::open((dir.path() / "shortener.db").string());
-  ASSERT_TRUE(store) << store.error().detail;
-  auto clicks = (*store)->open_click_store();
-  ASSERT_TRUE(clicks) << clicks.error().detail;
+  Analytics db = open_analytics((dir.path() / "shortener.db").string());
+  ASSERT_TRUE(db.clicks);
+  SqliteClickStore& clicks = *db.clicks;
   constexpr int kThreads = 4, kBatches = 30, kPerBatch = 50;
   // Event n is written by threads n % 4 and (n + 1) % 4; visitors repeat every 37 events.
   const auto event = [](int n) {
@@ -223,7 +236,7 @@ TEST(SqliteClickStoreTest, ConcurrentWritersShareTransactionsAndCountExactly) {
         for (std::size_t k = at; k < std::min(mine.size(), at + kPerBatch); ++k)
           batch.push_back(event(mine[k]));
         const std::size_t sent = batch.size();
-        auto written = (*clicks)->write(batch);
+        auto written = clicks.write(batch);
         if (!written) {
           ++failures;
           continue;
@@ -249,7 +262,7 @@ TEST(SqliteClickStoreTest, ConcurrentWritersShareTransactionsAndCountExactly) {
     visitors.emplace(c.link_id, c.visitor);
   }
   EXPECT_EQ(unique, visitors.size());
-  auto stats = (*clicks)->stats(contract::range({1, 2, 3}, kT0, kT0 + kDay));
+  auto stats = clicks.stats(contract::range({1, 2, 3}, kT0, kT0 + kDay));
   ASSERT_TRUE(stats) << stats.error().detail;
   EXPECT_EQ(stats->total, humans);
   EXPECT_EQ(stats->unique, static_cast<std::int64_t>(visitors.size()));
@@ -310,12 +323,11 @@ TEST(SqliteClickStoreTest, MigrationThreeKeepsAnalyticsOfAnOlderFile) {
         block + ", x'" + hex(both) + "');";
     ASSERT_TRUE(db->exec(sql, "version-2 rows"));
   }
-  auto store = SqliteStore::open(path);  // applies migration 3
-  ASSERT_TRUE(store) << store.error().detail;
-  auto clicks = (*store)->open_click_store();
-  ASSERT_TRUE(clicks) << clicks.error().detail;
+  Analytics db = open_analytics(path);  // applies migration 3
+  ASSERT_TRUE(db.clicks);
+  SqliteClickStore& clicks = *db.clicks;
   const auto countries = [&](TimeUs from, TimeUs to) {
-    auto stats = (*clicks)->stats(contract::range({1}, from, to));
+    auto stats = clicks.stats(contract::range({1}, from, to));
     EXPECT_TRUE(stats) << stats.error().detail;
     return stats ? contract::pairs(stats->countries)
                  : std::vector<std::pair<std::string, std::int64_t>>{};
@@ -326,11 +338,11 @@ TEST(SqliteClickStoreTest, MigrationThreeKeepsAnalyticsOfAnOlderFile) {
   // The visitor counted before the upgrade is not unique again that day; a new one is.
   std::vector<EnrichedClick> batch = {human(1, kT0 + 2'000'000, "00000000000000aa"),
                                       human(1, kT0 + 3'000'000, "00000000000000bb")};
-  ASSERT_TRUE((*clicks)->write(batch));
+  ASSERT_TRUE(clicks.write(batch));
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_FALSE(batch[0].unique);
   EXPECT_TRUE(batch[1].unique);
-  auto stats = (*clicks)->stats(contract::range({1}, kT0, kT0 + kDay));
+  auto stats = clicks.stats(contract::range({1}, kT0, kT0 + kDay));
   ASSERT_TRUE(stats) << stats.error().detail;
   EXPECT_EQ(stats->total, 4);
   EXPECT_EQ(stats->unique, 2);
@@ -343,16 +355,15 @@ TEST(SqliteClickStoreTest, MigrationThreeKeepsAnalyticsOfAnOlderFile) {
 TEST(SqliteClickStoreTest, DimensionPartsAreFoldedWithoutChangingStats) {
   contract::TempDir dir;
   const std::string path = (dir.path() / "shortener.db").string();
-  auto store = SqliteStore::open(path);
-  ASSERT_TRUE(store) << store.error().detail;
-  auto clicks = (*store)->open_click_store();
-  ASSERT_TRUE(clicks) << clicks.error().detail;
+  Analytics db = open_analytics(path);
+  ASSERT_TRUE(db.clicks);
+  SqliteClickStore& clicks = *db.clicks;
   constexpr int kBatches = 70;
   for (int i = 0; i < kBatches; ++i) {
     std::vector<EnrichedClick> batch = {human(1, kT0 + i * 1000)};
     batch[0].id = "01KDW00000000000000000B" + std::to_string(100 + i);
     batch[0].country = i % 2 == 0 ? "FR" : "DE";
-    ASSERT_TRUE((*clicks)->write(batch));
+    ASSERT_TRUE(clicks.write(batch));
   }
   auto raw = sqlite::Connection::open(path, {});
   ASSERT_TRUE(raw);
@@ -365,7 +376,7 @@ TEST(SqliteClickStoreTest, DimensionPartsAreFoldedWithoutChangingStats) {
   };
   const auto check_stats = [&] {
     StatsQuery q = contract::range({1}, kT0, kT0 + kDay);
-    auto stats = (*clicks)->stats(q);
+    auto stats = clicks.stats(q);
     ASSERT_TRUE(stats) << stats.error().detail;
     ASSERT_EQ(stats->countries.size(), 2u);
     EXPECT_EQ(stats->countries[0].key, "DE");  // ties by value
@@ -373,7 +384,7 @@ TEST(SqliteClickStoreTest, DimensionPartsAreFoldedWithoutChangingStats) {
     EXPECT_EQ(stats->countries[1].clicks, kBatches / 2);
     EXPECT_EQ(stats->total, kBatches);
     // A 30-day range reads whole 8-day blocks: the same counts.
-    auto wide = (*clicks)->stats(contract::range({1}, kT0 - 15 * kDay, kT0 + 15 * kDay));
+    auto wide = clicks.stats(contract::range({1}, kT0 - 15 * kDay, kT0 + 15 * kDay));
     ASSERT_TRUE(wide) << wide.error().detail;
     ASSERT_EQ(wide->countries.size(), 2u);
     EXPECT_EQ(wide->countries[0].clicks + wide->countries[1].clicks, kBatches);
@@ -381,7 +392,7 @@ TEST(SqliteClickStoreTest, DimensionPartsAreFoldedWithoutChangingStats) {
   check_stats();
   EXPECT_EQ(count("rollup_daily_dims"), kBatches % 32 + 1);  // folded at 32 and 64 (part 0 + 6)
   EXPECT_EQ(count("rollup_block_dims"), kBatches / 32);      // one part per fold of the day
-  ASSERT_TRUE((*clicks)->prune(0, kT0 + 20 * kDay));         // the day and its block are settled
+  ASSERT_TRUE(clicks.prune(0, kT0 + 20 * kDay));             // the day and its block are settled
   EXPECT_EQ(count("rollup_daily_dims"), 1);
   EXPECT_EQ(count("rollup_block_dims"), 1);
   check_stats();

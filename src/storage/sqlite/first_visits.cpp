@@ -71,10 +71,4 @@ void FirstVisits::drop_before(TimeUs day) {
   std::erase_if(sets_, [&](const auto& entry) { return entry.first.second < day; });
 }
 
-std::size_t FirstVisits::visitors() const {
-  std::size_t n = 0;
-  for (const auto& [key, set] : sets_) n += set.size();
-  return n;
-}
-
 }  // namespace shortener::sqlite

@@ -28,7 +28,6 @@ class VisitorSet {
   bool contains(std::uint64_t v) const;
   // Returns whether `v` was new.
   bool insert(std::uint64_t v);
-  std::size_t size() const { return size_ + (has_zero_ ? 1 : 0); }
 
  private:
   std::size_t slot(std::uint64_t v) const;
@@ -50,7 +49,6 @@ class FirstVisits {
   VisitorSet& add(const LinkDay& key) { return sets_[key]; }
   // Forgets every day before `day`.
   void drop_before(TimeUs day);
-  std::size_t visitors() const;
 
  private:
   std::map<LinkDay, VisitorSet> sets_;
