@@ -51,6 +51,8 @@ redis_dir=""
 
 # shellcheck source=bench/lib/procs.sh
 source "$lib/procs.sh"  # stop_pid: SIGTERM, 5 s, SIGKILL
+# shellcheck source=scripts/lib.sh
+source "$repo/scripts/lib.sh"  # free_port
 
 cleanup() {
   local code=$?
@@ -69,10 +71,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 wait_http() {  # URL: until it answers anything, at most 10 s
   for _ in $(seq 100); do

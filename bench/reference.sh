@@ -73,6 +73,8 @@ results="$tmp/results.jsonl"
 
 # shellcheck source=bench/lib/procs.sh
 source "$lib/procs.sh"  # stop_pid PID 10: SIGTERM, 10 s, SIGKILL
+# shellcheck source=scripts/lib.sh
+source "$repo/scripts/lib.sh"  # free_port
 
 cleanup() {
   local code=$? i
@@ -87,9 +89,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 now() { date +%s.%N; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
