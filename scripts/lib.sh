@@ -41,3 +41,15 @@ kill_and_wait() {
     sleep 0.05
   done
 }
+
+# run CMD...: runs it, or prints it shell-quoted when the calling script set dry_run=1
+# (the AWS set-up scripts' --dry-run).
+run() {
+  if ((${dry_run:-0})); then
+    printf '+'
+    printf ' %q' "$@"
+    printf '\n'
+  else
+    "$@"
+  fi
+}

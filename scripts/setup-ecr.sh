@@ -45,15 +45,8 @@ done
 [[ -z "$github_repo" || "$github_repo" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]] ||
   die "--github-repo must be OWNER/NAME"
 
-run() {
-  if ((dry_run)); then
-    printf '+'
-    printf ' %q' "$@"
-    printf '\n'
-  else
-    "$@"
-  fi
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # run: runs a command, or prints it with --dry-run
 
 account="<account-id>"
 if ((!dry_run)); then

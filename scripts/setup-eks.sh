@@ -65,17 +65,9 @@ done
 [[ -n "$zone" ]] || die "--hosted-zone-id is required"
 [[ -n "$email" ]] || die "--email is required"
 
-say() { printf '\n==> %s\n' "$*" >&2; }
-# run CMD...: runs it, or with --dry-run prints it (shell-quoted).
-run() {
-  if ((dry_run)); then
-    printf '+'
-    printf ' %q' "$@"
-    printf '\n'
-  else
-    "$@"
-  fi
-}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"  # run: runs a command, or prints it with --dry-run
+say() { printf '\n==> %s\n' "$*" >&2; }  # after lib.sh: this script's own format
 # apply_stdin: kubectl apply -f - of the manifest on stdin, or prints it with --dry-run.
 apply_stdin() {
   if ((dry_run)); then
