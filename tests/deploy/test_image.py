@@ -149,7 +149,7 @@ class RuntimeLayoutTest(unittest.TestCase):
         proc = subprocess.Popen([self.mapped(entrypoint[0]), *entrypoint[1:], *cmd],
                                 cwd=workdir, env={**child_env, **env}, stdout=log,
                                 stderr=subprocess.STDOUT, text=True)
-        self.addCleanup(self.stop, proc)
+        self.addCleanup(support.stop, proc)
         self.wait_listening(proc, log)
 
         status, body = self.get(port, "/readyz")
@@ -180,16 +180,6 @@ class RuntimeLayoutTest(unittest.TestCase):
                 result = subprocess.run([binary, role, "--help"], capture_output=True, text=True,
                                         timeout=20, check=False)
                 self.assertEqual(result.returncode, 0, result.stderr)
-
-    @staticmethod
-    def stop(proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
 
     def wait_listening(self, proc: subprocess.Popen, log) -> None:
         deadline = time.monotonic() + 15

@@ -83,7 +83,7 @@ class WorkerProbesTest(unittest.TestCase):
              "--redis-url", redis, "--redis-prefix", f"deploy-test-{port}:",
              "--data-dir", data_dir],
             env=child_env(None), stdout=log, stderr=subprocess.STDOUT, text=True)
-        self.addCleanup(stop, proc)
+        self.addCleanup(support.stop, proc)
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -102,16 +102,6 @@ class WorkerProbesTest(unittest.TestCase):
             with self.subTest(path):
                 status, body = get(port, path)
                 self.assertEqual(status, 200, body)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -157,7 +147,7 @@ class NginxAndSeedTest(unittest.TestCase):
         cls.addClassCleanup(cls.nginx_log.close)
         cls.nginx = subprocess.Popen([NGINX, "-p", cls.prefix, "-c", conf_path, "-g", globals_],
                                      stdout=subprocess.DEVNULL, stderr=cls.nginx_log)
-        cls.addClassCleanup(stop, cls.nginx)
+        cls.addClassCleanup(support.stop, cls.nginx)
         deadline = time.monotonic() + 10
         while True:
             try:
