@@ -274,6 +274,16 @@ def readyz(client: Client) -> tuple[int, dict, str | None]:
     return resp.status, body, resp.header("Retry-After")
 
 
+def wait_until_ready(client: Client, since: float) -> tuple[tuple[int, dict], float]:
+    """Polls /readyz until it says ready or RECOVER_WAIT has passed since `since` (a
+    time.monotonic()); returns the last (status, body) and the seconds since `since`."""
+    while True:
+        after = readyz(client)[:2]
+        if after == (200, {"status": "ready"}) or time.monotonic() - since > RECOVER_WAIT:
+            return after, time.monotonic() - since
+        time.sleep(0.1)
+
+
 # --------------------------------------------------------------------------------------------
 # Redis restart during load
 
@@ -350,12 +360,7 @@ class RedisRestartTest(unittest.TestCase):
         up_at = time.monotonic()
 
         # Back: ready again (reconnected, resubscribed) and the spool replayed into the stream.
-        while True:
-            after = readyz(probe)[:2]
-            if after == (200, {"status": "ready"}) or time.monotonic() - up_at > RECOVER_WAIT:
-                break
-            time.sleep(0.1)
-        ready_after = time.monotonic() - up_at
+        after, ready_after = wait_until_ready(probe, up_at)
         load.wait_for(load.count + 300)
         total = load.stop()
 
@@ -509,12 +514,7 @@ class PostgresRestartTest(unittest.TestCase):
             self.pg.up()
         up_at = time.monotonic()
 
-        while True:
-            after = readyz(probe)[:2]
-            if after == (200, {"status": "ready"}) or time.monotonic() - up_at > RECOVER_WAIT:
-                break
-            time.sleep(0.1)
-        ready_after = time.monotonic() - up_at
+        after, ready_after = wait_until_ready(probe, up_at)
         self.assertEqual(after, (200, {"status": "ready"}),
                          f"/readyz {RECOVER_WAIT}s after PostgreSQL came back")
         r = api.create_link("https://example.com/after-outage")
