@@ -27,6 +27,8 @@
 #   BENCH_SYSTEMS=node,ours  BENCH_PARTS=redirect,ingest   what to run
 #   SHORTENER_BIN=build/shortener  BENCH_SHORTENER_ARGS=""  BENCH_WORKER_ARGS=""  extra flags
 #   BENCH_SEED=42  BENCH_KEEP=0 (1 keeps the temp dir: logs, slugs, raw wrk output)
+#   BENCH_PG_STATEMENTS=0  1: load pg_stat_statements and print PostgreSQL's top statements of
+#                          each ingest (total time, calls, rows) after its table
 # Writes bench/results/reference-<UTC timestamp>.txt (and .json). Stops only what it started,
 # by PID (EXIT trap), and the throwaway servers through scripts/pg-test.sh / redis-test.sh.
 set -euo pipefail
@@ -186,6 +188,20 @@ queue_len() {
 
 count_rows() { psql "$pg_url" -XAtqc "SELECT count(*) FROM $1"; }
 
+# statements reset|report: with BENCH_PG_STATEMENTS=1, pg_stat_statements' counters are reset
+# before an ingest and its top statements by total time are kept after it (printed at the end).
+statements() {
+  [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]] || return 0
+  if [[ $1 == reset ]]; then
+    psql "$pg_url" -XAtqc "SELECT pg_stat_statements_reset()" >/dev/null
+  else
+    psql "$pg_url" -Xq -P pager=off -c "SELECT round(total_exec_time)::bigint AS ms, calls, rows,
+      round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+  fi
+}
+
 # ingest_phase SYSTEM BACKLOG TABLE CMD...: starts BENCH_INGEST_WORKERS processes of CMD (cwd
 # $tmp) and polls the queue (redis-cli, every 0.1 s) until nothing is queued or in flight, then
 # counts TABLE's new rows once. (Polling count(*) instead cost PostgreSQL a scan of the growing
@@ -198,6 +214,7 @@ ingest_phase() {
   shift 3
   before=$(count_rows "$table")
   load_before=$(load)
+  statements reset
   log "$system: ingest of $backlog queued clicks with $ingest_workers worker processes (load $load_before)"
   local initial
   initial=$(queue_len "$system")
@@ -230,6 +247,7 @@ ingest_phase() {
   snapshot "$tmp/$system-ingest-redis.1" "$(redis_pid)"
   snapshot "$tmp/$system-ingest-pg.1" "$(pg_pid)"
   for pid in "${pids[@]}"; do stop_pid "$pid" 10; done
+  statements report >"$tmp/$system-statements.txt"
   count=$(($(count_rows "$table") - before))
   if [[ $status == complete ]] && ((count < backlog)); then
     status="queue drained with $count of $backlog stored"
@@ -257,6 +275,9 @@ fi
 
 log "starting PostgreSQL and Redis (scripts/pg-test.sh, scripts/redis-test.sh)"
 pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/reference-pg.XXXXXX")
+if [[ ${BENCH_PG_STATEMENTS:-0} == 1 ]]; then
+  export PG_TEST_OPTIONS="-c shared_preload_libraries=pg_stat_statements" PG_TEST_STATEMENTS=1
+fi
 pg_url=$("$repo/scripts/pg-test.sh" start "$pg_dir")
 redis_dir=$(mktemp -d "${TMPDIR:-/tmp}/reference-redis.XXXXXX")
 redis_url=$("$repo/scripts/redis-test.sh" start "$redis_dir")
@@ -396,3 +417,8 @@ cat >"$tmp/meta.json" <<EOF
 EOF
 mkdir -p "$repo/bench/results"
 python3 "$lib/reference_report.py" "$tmp/meta.json" "$results" "$repo/bench/results/reference-$stamp"
+for f in "$tmp"/*-statements.txt; do
+  [[ -s $f ]] || continue
+  printf '\nPostgreSQL statements during the %s ingest (pg_stat_statements):\n' "$(basename "$f" -statements.txt)"
+  cat "$f"
+done

@@ -12,6 +12,8 @@
 # 127.0.0.1 only, on a random free port, with its unix socket inside DIR and durability off
 # (fsync=off: a crash can lose the cluster, which is fine for throwaway test data). Every wait is
 # bounded. Only the URL goes to stdout; progress and errors go to stderr.
+# PG_TEST_OPTIONS adds server settings ("-c name=value ..."); PG_TEST_STATEMENTS=1 creates
+# pg_stat_statements in the test database (it needs PG_TEST_OPTIONS to preload it).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"  # free_port, kill_and_wait
@@ -38,7 +40,7 @@ launch() {
   as_pg "$PG_BIN/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t "$START_TIMEOUT_S" \
     -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' \
         -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-        -c max_connections=200 -c shared_buffers=128MB" >/dev/null 2>&1
+        -c max_connections=200 -c shared_buffers=128MB ${PG_TEST_OPTIONS:-}" >/dev/null 2>&1
 }
 
 start() {
@@ -69,6 +71,14 @@ start() {
   as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d postgres \
     -c "CREATE ROLE $ROLE LOGIN CREATEDB" \
     -c "CREATE DATABASE $DATABASE OWNER $ROLE" >&2 || die "cannot create role and database"
+  # PG_TEST_OPTIONS="-c shared_preload_libraries=pg_stat_statements" PG_TEST_STATEMENTS=1:
+  # the extension in the test database, its reset allowed to the test role (bench/reference.sh).
+  if [[ ${PG_TEST_STATEMENTS:-0} == 1 ]]; then
+    as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$dir" -p "$port" -U postgres -d "$DATABASE" \
+      -c "CREATE EXTENSION pg_stat_statements" \
+      -c "GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO $ROLE" >&2 ||
+      die "cannot create pg_stat_statements (is it in PG_TEST_OPTIONS' shared_preload_libraries?)"
+  fi
   echo "postgres://$ROLE@127.0.0.1:$port/$DATABASE"
 }
 

@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -315,17 +316,20 @@ TEST_F(PostgresStoreTest, ABusyLinkDaysDimensionRowsAreFoldedWithoutChangingStat
   ASSERT_TRUE(pg::migrate(schema_->url()));
   auto store = PostgresClickStore::open(schema_->url());
   ASSERT_TRUE(store) << store.error().detail;
-  constexpr int kBatches = 40;  // each appends one dimension row for link 1, day kT0
+  constexpr int kBatches = 40;  // each fold appends one dimension row for link 1, day kT0
   for (int i = 0; i < kBatches; ++i) {
     EnrichedClick click =
         click_at(kT0 + i * 1000, "01KDW00000000000000000B" + std::to_string(100 + i));
     click.country = i % 2 == 0 ? "FR" : "DE";
     std::vector<EnrichedClick> batch = {click};
     ASSERT_TRUE((*store)->write(batch));
+    auto folded = (*store)->fold_pending();
+    ASSERT_TRUE(folded) << folded.error().detail;
+    EXPECT_TRUE(*folded);
   }
   auto rows = schema_->sql("SELECT count(*) FROM " + schema_->name() +
                            ".rollup_daily_dims WHERE link_id = 1");
-  EXPECT_LT(rows.int64(0, 0), kBatches / 2);  // folded every kCompactAfter rows
+  EXPECT_LT(rows.int64(0, 0), kBatches / 2);  // compacted every kCompactAfter rows
   // Once the day is settled, prune folds what is left into one row.
   ASSERT_TRUE((*store)->prune(0, kT0 + 3 * kDay));
   rows = schema_->sql("SELECT count(*) FROM " + schema_->name() +
@@ -342,6 +346,186 @@ TEST_F(PostgresStoreTest, ABusyLinkDaysDimensionRowsAreFoldedWithoutChangingStat
   EXPECT_EQ(stats->countries[0].clicks, kBatches / 2);
   EXPECT_EQ(stats->countries[1].clicks, kBatches / 2);
   EXPECT_EQ(stats->total, kBatches);
+}
+
+// Everything stats() answers, in comparable form.
+struct StatsView {
+  std::int64_t total, unique, bots;
+  std::vector<std::tuple<TimeUs, std::int64_t, std::int64_t>> series;
+  std::vector<std::vector<std::pair<std::string, std::int64_t>>> dims;
+  std::vector<std::pair<std::int64_t, std::int64_t>> top_links;
+  bool operator==(const StatsView&) const = default;
+};
+
+void expect_same(const StatsView& a, const StatsView& b, const std::string& what) {
+  EXPECT_EQ(a.total, b.total) << what;
+  EXPECT_EQ(a.unique, b.unique) << what;
+  EXPECT_EQ(a.bots, b.bots) << what;
+  EXPECT_EQ(a.series, b.series) << what;
+  EXPECT_EQ(a.dims, b.dims) << what;
+  EXPECT_EQ(a.top_links, b.top_links) << what;
+}
+
+StatsView view(const Stats& s) {
+  StatsView v{s.total, s.unique, s.bots, {}, {}, s.top_links};
+  for (const Bucket& b : s.timeseries) v.series.emplace_back(b.t, b.clicks, b.unique);
+  std::sort(v.series.begin(), v.series.end());  // sparse buckets, in no particular order
+  for (const auto* dim : {&s.countries, &s.cities, &s.referrers, &s.devices, &s.browsers, &s.os}) {
+    auto& out = v.dims.emplace_back();
+    for (const Count& c : *dim) out.emplace_back(c.key, c.clicks);
+  }
+  return v;
+}
+
+std::int64_t pending_rows(TestSchema& schema) {
+  return schema
+      .sql("SELECT (SELECT count(*) FROM " + schema.name() +
+           ".pending_counts) + (SELECT count(*) "
+           "FROM " +
+           schema.name() + ".pending_dims)")
+      .int64(0, 0);
+}
+
+TEST_F(PostgresStoreTest, StatsAreTheSameWhetherIncrementsArePendingOrFolded) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  auto store = PostgresClickStore::open(schema_->url());
+  ASSERT_TRUE(store) << store.error().detail;
+  // 40 links over 3 shards' worth of ids, three days, minutes and hours apart, humans and bots,
+  // a few visitors; written in 6 batches, the first of which may fold (write() folds every
+  // 2 s): the rest stays pending.
+  std::vector<EnrichedClick> clicks;
+  const char* countries[] = {"FR", "DE", "US"};
+  for (int i = 0; i < 600; ++i) {
+    EnrichedClick c =
+        click_at(kT0 + (i % 3) * kDay + (i % 7) * 3600'000'000 + i * TimeUs{61'000'000},
+                 "01KDW0000000000000000" + std::to_string(10000 + i));
+    c.link_id = 1 + i % 40;
+    c.visitor = "v" + std::to_string(i % 11);
+    c.country = countries[i % 3];
+    c.browser = i % 5 == 0 ? "Firefox" : "Chrome";
+    c.bot = i % 9 == 0;
+    clicks.push_back(c);
+  }
+  for (std::size_t b = 0; b < clicks.size(); b += 100) {
+    std::vector<EnrichedClick> batch(clicks.begin() + static_cast<std::ptrdiff_t>(b),
+                                     clicks.begin() + static_cast<std::ptrdiff_t>(b + 100));
+    auto written = (*store)->write(batch);
+    ASSERT_TRUE(written) << written.error().detail;
+    EXPECT_EQ(written->inserted, 100u);
+  }
+  ASSERT_GT(pending_rows(*schema_), 0);
+
+  std::vector<StatsQuery> queries;
+  for (Interval interval : {Interval::minute, Interval::hour, Interval::day}) {
+    for (bool bots : {false, true}) {
+      StatsQuery one;  // one link, a range that cuts days and hours
+      one.link_ids = {7};
+      one.from = kT0 + 2 * 3600'000'000;
+      one.to = kT0 + 2 * kDay + 5 * 3600'000'000 + 1;
+      one.interval = interval;
+      one.include_bots = bots;
+      queries.push_back(one);
+      StatsQuery many = one;  // account-wide: every link, and one that has no click
+      many.link_ids.clear();
+      for (std::int64_t link = 1; link <= 41; ++link) many.link_ids.push_back(link);
+      many.from = kT0;
+      many.to = kT0 + 3 * kDay;
+      many.top = 5;
+      queries.push_back(many);
+    }
+  }
+  std::vector<StatsView> before;
+  for (const StatsQuery& q : queries) {
+    auto stats = (*store)->stats(q);
+    ASSERT_TRUE(stats) << stats.error().detail;
+    before.push_back(view(*stats));
+  }
+  EXPECT_EQ(before[1].total, 600 - 67);  // account-wide, by minute, humans only (67 bots)
+  EXPECT_EQ(before[3].total, 600);
+
+  auto folded = (*store)->fold_pending();
+  ASSERT_TRUE(folded) << folded.error().detail;
+  EXPECT_TRUE(*folded);
+  EXPECT_EQ(pending_rows(*schema_), 0);
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    auto stats = (*store)->stats(queries[i]);
+    ASSERT_TRUE(stats) << stats.error().detail;
+    expect_same(view(*stats), before[i], "query " + std::to_string(i));
+  }
+  // Nothing pending: a fold has nothing to do and changes nothing.
+  ASSERT_TRUE((*store)->fold_pending());
+  auto again = (*store)->stats(queries[3]);
+  ASSERT_TRUE(again);
+  expect_same(view(*again), before[3], "after an empty fold");
+}
+
+TEST_F(PostgresStoreTest, ProcessesWritingAndFoldingAtOnceCountEveryClickOnce) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  // Two stores stand for two worker processes; each has two writer threads and a folder.
+  std::vector<std::unique_ptr<PostgresClickStore>> stores;
+  for (int i = 0; i < 2; ++i) {
+    auto store = PostgresClickStore::open(schema_->url(), PostgresOptions{.pool_size = 3});
+    ASSERT_TRUE(store) << store.error().detail;
+    stores.push_back(std::move(*store));
+  }
+  constexpr int kWriters = 4, kBatches = 15, kBatchSize = 50;
+  std::atomic<int> failures{0}, writers_done{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      PostgresClickStore& store = *stores[static_cast<std::size_t>(w % 2)];
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<EnrichedClick> batch;
+        for (int i = 0; i < kBatchSize; ++i) {
+          const int n = (w * kBatches + b) * kBatchSize + i;
+          EnrichedClick c = click_at(kT0 + (n % 90) * TimeUs{60'000'000},
+                                     "01KDW000000000000000" + std::to_string(100000 + n));
+          c.link_id = 1 + n % 23;
+          c.visitor = "v" + std::to_string(n);
+          batch.push_back(c);
+        }
+        // A write that loses a deadlock or a lock wait is retried, as the worker does.
+        for (int attempt = 0;; ++attempt) {
+          std::vector<EnrichedClick> copy = batch;
+          if (store.write(copy)) break;
+          if (attempt == 5) {
+            failures++;
+            break;
+          }
+        }
+      }
+      writers_done++;
+    });
+  }
+  for (int f = 0; f < 2; ++f) {
+    threads.emplace_back([&, f] {
+      while (writers_done.load() < kWriters) {
+        if (!stores[static_cast<std::size_t>(f)]->fold_pending()) failures++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::vector<std::int64_t> links;
+  for (std::int64_t link = 1; link <= 23; ++link) links.push_back(link);
+  StatsQuery q;
+  q.link_ids = links;
+  q.from = kT0;
+  q.to = kT0 + kDay;
+  q.top = 30;
+  constexpr std::int64_t kTotal = kWriters * kBatches * kBatchSize;
+  auto stats = stores[0]->stats(q);
+  ASSERT_TRUE(stats) << stats.error().detail;
+  EXPECT_EQ(stats->total, kTotal);
+  EXPECT_EQ(stats->unique, kTotal);  // every click its own visitor
+  ASSERT_TRUE(stores[1]->fold_pending());
+  EXPECT_EQ(pending_rows(*schema_), 0);
+  auto folded = stores[1]->stats(q);
+  ASSERT_TRUE(folded) << folded.error().detail;
+  expect_same(view(*folded), view(*stats), "folded");
+  std::int64_t by_country = 0;
+  for (const Count& c : folded->countries) by_country += c.clicks;
+  EXPECT_EQ(by_country, kTotal);
 }
 
 TEST_F(PostgresStoreTest, AReplayWhoseVisitorRowWasPrunedLeavesNoTrace) {

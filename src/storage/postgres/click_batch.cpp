@@ -16,7 +16,6 @@ namespace shortener::pg {
 namespace {
 
 constexpr std::int64_t kMinuteUs = interval_us(Interval::minute);
-constexpr std::int64_t kHourUs = interval_us(Interval::hour);
 constexpr std::int64_t kDayUs = interval_us(Interval::day);
 
 TimeUs floor_to(TimeUs t, std::int64_t step) {
@@ -157,12 +156,12 @@ bool ClickBatch::has_stored() const {
   return std::any_of(stored_.begin(), stored_.end(), [](char s) { return s != 0; });
 }
 
-Params ClickBatch::counts_params(std::int64_t bucket_us) const {
+Params ClickBatch::minutely_params() const {
   std::map<std::pair<std::int64_t, TimeUs>, Counts> rows;  // (link, bucket) in key order
   for (std::size_t i : pending_) {
     if (!stored_[i]) continue;
     const EnrichedClick& c = clicks_[i];
-    Counts& counts = rows[{c.link_id, floor_to(c.at, bucket_us)}];
+    Counts& counts = rows[{c.link_id, floor_to(c.at, kMinuteUs)}];
     (c.bot ? counts.bots : counts.clicks) += 1;
     counts.uniques += c.unique ? 1 : 0;
   }
@@ -178,14 +177,6 @@ Params ClickBatch::counts_params(std::int64_t bucket_us) const {
   params.add(links.take()).add(buckets.take()).add(clicks.take());
   params.add(uniques.take()).add(bots.take());
   return params;
-}
-
-Params ClickBatch::hourly_params() const {
-  return counts_params(kHourUs);
-}
-
-Params ClickBatch::minutely_params() const {
-  return counts_params(kMinuteUs);
 }
 
 std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> ClickBatch::dim_counts() const {
@@ -206,15 +197,6 @@ Params ClickBatch::dims_params() const {
   Params params;
   params.add(links.take()).add(days.take()).add(blobs.take());
   return params;
-}
-
-std::vector<std::pair<std::int64_t, TimeUs>> ClickBatch::dim_days() const {
-  std::vector<std::pair<std::int64_t, TimeUs>> days;
-  for (std::size_t i : pending_)
-    if (stored_[i]) days.emplace_back(clicks_[i].link_id, floor_to(clicks_[i].at, kDayUs));
-  std::sort(days.begin(), days.end());
-  days.erase(std::unique(days.begin(), days.end()), days.end());
-  return days;
 }
 
 WriteResult ClickBatch::finish() {

@@ -6,8 +6,8 @@
 //   visitor_params -> INSERT visitors ... RETURNING -> claimed()   (sets `unique`)
 //   click_params   -> INSERT clicks ... RETURNING   -> stored()    (what is new)
 //   repairs()      -> a claimed visitor whose click was a replay is handed on or released
-//   hourly/minutely_params -> rollup upserts of the stored clicks
-//   dims_params     -> one packed dimension-counts row per (link, day) of the stored clicks
+//   minutely_params -> the stored clicks' counts per (link, minute)   } appended to the pending
+//   dims_params     -> their dimension counts per (link, UTC day)      } increments, by shard
 //   finish()       -> the caller's vector keeps only the stored clicks, in its order
 #pragma once
 
@@ -55,16 +55,13 @@ class ClickBatch {
 
   // Increments of the stored clicks, one row per key, sorted by key.
   bool has_stored() const;
-  Params hourly_params() const;
   Params minutely_params() const;
   // Dimension counts of the stored clicks: a blob (dim_counts.h) per (link, UTC day).
   Params dims_params() const;
-  std::vector<std::pair<std::int64_t, TimeUs>> dim_days() const;  // (link, day), sorted
 
   WriteResult finish();
 
  private:
-  Params counts_params(std::int64_t bucket_us) const;
   std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> dim_counts() const;
 
   std::vector<EnrichedClick>& clicks_;

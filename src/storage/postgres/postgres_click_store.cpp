@@ -1,6 +1,7 @@
 #include "storage/postgres/postgres_click_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "storage/postgres/arrays.h"
@@ -101,20 +102,43 @@ Result<void> store_batch(pg::Connection& db, pg::ClickBatch& batch) {
     if (auto ok = db.run(repair.statement, repair.params); !ok) return propagate(ok);
   if (!batch.has_stored()) return {};
   for (const auto& [statement, params] :
-       {std::pair{pg::stmt::kAddHourly, batch.hourly_params()},
-        std::pair{pg::stmt::kAddMinutely, batch.minutely_params()},
-        std::pair{pg::stmt::kAddDailyDims, batch.dims_params()}}) {
+       {std::pair{pg::stmt::kAddPendingCounts, batch.minutely_params()},
+        std::pair{pg::stmt::kAddPendingDims, batch.dims_params()}}) {
     if (auto ok = db.run(statement, params); !ok) return propagate(ok);
   }
   return {};
 }
 
+// The pending shards (statements.h) that may hold increments of `link_ids`.
+std::string shard_array(const std::vector<std::int64_t>& link_ids) {
+  std::vector<std::int64_t> shards;
+  for (std::int64_t id : link_ids) {
+    shards.push_back(id % pg::stmt::kPendingShards);
+    if (shards.size() > 4 * pg::stmt::kPendingShards) {  // many links: dedupe as we go
+      std::sort(shards.begin(), shards.end());
+      shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+    }
+  }
+  std::sort(shards.begin(), shards.end());
+  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
+  return id_array(shards);
+}
+
+// An int8 column of a result in binary format (network byte order).
+std::int64_t binary_int64(const PgResult& rows, int r, int c) {
+  const std::string_view bytes = rows.text(r, c);
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < bytes.size() && i < 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return static_cast<std::int64_t>(v);
+}
+
 // Sparse buckets plus the totals, summed from the same rows so total == Σ buckets.
-Result<void> read_series(pg::Connection& db, const std::string& links, TimeUs from,
-                         const StatsQuery& query, Stats& out) {
+Result<void> read_series(pg::Connection& db, const std::string& links, const std::string& shards,
+                         TimeUs from, const StatsQuery& query, Stats& out) {
   const bool minutes = query.interval == Interval::minute;
   Params params;
-  params.add(links).add(from).add(query.to).add(interval_us(query.interval));
+  params.add(links).add(from).add(query.to).add(interval_us(query.interval)).add(shards);
   auto rows = db.run(minutes ? pg::stmt::kSeriesMinutely : pg::stmt::kSeriesHourly, params);
   if (!rows) return propagate(rows);
   for (int r = 0; r < rows->rows(); ++r) {
@@ -129,12 +153,12 @@ Result<void> read_series(pg::Connection& db, const std::string& links, TimeUs fr
 }
 
 // Top values of every dimension over the UTC days overlapping [query.from, query.to).
-Result<void> read_dimensions(pg::Connection& db, const std::string& links, const StatsQuery& query,
-                             Stats& out) {
+Result<void> read_dimensions(pg::Connection& db, const std::string& links,
+                             const std::string& shards, const StatsQuery& query, Stats& out) {
   const TimeUs first_day = floor_to(query.from, kDayUs);
   const TimeUs end_day = floor_to(query.to - 1, kDayUs) + kDayUs;  // exclusive
   Params params;
-  params.add(links).add(first_day).add(end_day);
+  params.add(links).add(first_day).add(end_day).add(shards);
   auto rows = db.run(pg::stmt::kDailyDims, params, /*binary_results=*/true);
   if (!rows) return propagate(rows);
   pg::DimTotals totals;
@@ -162,12 +186,12 @@ Result<void> compact_dims(pg::Connection& db, std::int64_t link_id, TimeUs day) 
   return tx->commit();
 }
 
-Result<void> read_top_links(pg::Connection& db, const std::string& links, TimeUs from,
-                            const StatsQuery& query, Stats& out) {
+Result<void> read_top_links(pg::Connection& db, const std::string& links, const std::string& shards,
+                            TimeUs from, const StatsQuery& query, Stats& out) {
   const bool minutes = query.interval == Interval::minute;
   Params params;
   params.add(links).add(from).add(query.to).add(std::int64_t{query.include_bots});
-  params.add(static_cast<std::int64_t>(query.top));
+  params.add(static_cast<std::int64_t>(query.top)).add(shards);
   auto rows = db.run(minutes ? pg::stmt::kTopLinksMinutely : pg::stmt::kTopLinksHourly, params);
   if (!rows) return propagate(rows);
   for (int r = 0; r < rows->rows(); ++r)
@@ -236,10 +260,66 @@ Result<WriteResult> PostgresClickStore::write(std::vector<EnrichedClick>& clicks
     partitions_.clear();
     return propagate(stored);
   }
-  // Compaction only tidies: the batch is committed whatever happens to it.
-  for (const auto& [link_id, day] : crowded_days(batch.dim_days()))
-    (void)compact_dims(**db, link_id, day);
+  // Folding only tidies: the batch is committed whatever happens to the fold.
+  if (fold_due()) (void)fold(**db);
   return batch.finish();
+}
+
+bool PostgresClickStore::fold_due() {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  std::int64_t next = next_fold_ns_.load(std::memory_order_relaxed);
+  if (now < next) return false;
+  // One thread of this process claims the fold; the others go on writing.
+  return next_fold_ns_.compare_exchange_strong(
+      next, now + std::chrono::duration_cast<std::chrono::nanoseconds>(kFoldInterval).count());
+}
+
+Result<bool> PostgresClickStore::fold_pending() {
+  auto db = pool_->acquire();
+  if (!db) return propagate(db);
+  return fold(**db);
+}
+
+Result<bool> PostgresClickStore::fold(pg::Connection& db) {
+  std::vector<std::pair<std::int64_t, TimeUs>> appended;  // (link, day), sorted
+  {
+    auto tx = pg::Transaction::begin(db);
+    if (!tx) return propagate(tx);
+    auto locked = db.run(pg::stmt::kLockFold, Params());
+    if (!locked) return propagate(locked);
+    if (!locked->boolean(0, 0)) return false;  // another process is folding; rolled back
+    if (auto ok = db.run(pg::stmt::kFoldCounts, Params()); !ok) return propagate(ok);
+    auto dims = db.run(pg::stmt::kTakePendingDims, Params(), /*binary_results=*/true);
+    if (!dims) return propagate(dims);
+    pg::ArrayLiteral links, days, blobs;
+    std::vector<std::string_view> run;  // the blobs of one (link, day): rows come sorted
+    for (int r = 0; r < dims->rows(); ++r) {
+      const std::pair key{binary_int64(*dims, r, 0), binary_int64(*dims, r, 1)};
+      run.push_back(dims->text(r, 2));
+      if (r + 1 < dims->rows() &&
+          key == std::pair{binary_int64(*dims, r + 1, 0), binary_int64(*dims, r + 1, 1)})
+        continue;
+      auto sum =
+          run.size() == 1 ? Result<std::string>(std::string(run[0])) : pg::sum_dim_counts(run);
+      if (!sum) return propagate(sum);
+      links.add(key.first);
+      days.add(key.second);
+      blobs.add_bytea(*sum);
+      appended.push_back(key);
+      run.clear();
+    }
+    if (!appended.empty()) {
+      Params params;
+      params.add(links.take()).add(days.take()).add(blobs.take());
+      if (auto ok = db.run(pg::stmt::kAddDailyDims, params); !ok) return propagate(ok);
+    }
+    if (auto ok = tx->commit(); !ok) return propagate(ok);
+  }
+  // Compaction only tidies: the fold is committed whatever happens to it.
+  for (const auto& [link_id, day] : crowded_days(appended)) (void)compact_dims(db, link_id, day);
+  return true;
 }
 
 std::vector<std::pair<std::int64_t, TimeUs>> PostgresClickStore::crowded_days(
@@ -289,6 +369,9 @@ Result<void> PostgresClickStore::delete_in_chunks(const char* statement, TimeUs 
 }
 
 Result<void> PostgresClickStore::prune(TimeUs raw_before, TimeUs minutes_before) {
+  // Pending increments first, so a quiet system does not keep them pending, and old minutes
+  // they hold are pruned below.
+  if (auto folded = fold_pending(); !folded) return propagate(folded);
   {
     auto db = pool_->acquire();
     if (!db) return propagate(db);
@@ -322,16 +405,18 @@ Result<Stats> PostgresClickStore::stats(const StatsQuery& query) {
   Stats stats;
   if (query.link_ids.empty() || query.from >= query.to) return stats;
   const std::string links = id_array(query.link_ids);
+  const std::string shards = shard_array(query.link_ids);
   const TimeUs from = floor_to(query.from, interval_us(query.interval));
   auto db = pool_->acquire();
   if (!db) return propagate(db);
   // One snapshot for every part of the answer.
   auto snapshot = pg::Transaction::begin(**db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
   if (!snapshot) return propagate(snapshot);
-  if (auto ok = read_series(**db, links, from, query, stats); !ok) return propagate(ok);
-  if (auto ok = read_dimensions(**db, links, query, stats); !ok) return propagate(ok);
+  if (auto ok = read_series(**db, links, shards, from, query, stats); !ok) return propagate(ok);
+  if (auto ok = read_dimensions(**db, links, shards, query, stats); !ok) return propagate(ok);
   if (query.link_ids.size() > 1) {
-    if (auto ok = read_top_links(**db, links, from, query, stats); !ok) return propagate(ok);
+    if (auto ok = read_top_links(**db, links, shards, from, query, stats); !ok)
+      return propagate(ok);
   }
   if (auto ok = snapshot->commit(); !ok) return propagate(ok);
   return stats;

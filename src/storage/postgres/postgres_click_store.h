@@ -10,29 +10,38 @@
 //      the events not stored before; the rest are replays and count nowhere.
 //   3. (rare) A visitor row claimed in 1 for a replayed event goes to the next stored click of
 //      that visitor, or is deleted, so replays leave no trace.
-//   4. Rollups of the stored clicks, summed in memory first: upserts of one row per touched
-//      (link, hour) and (link, minute), `ON CONFLICT ... DO UPDATE SET clicks = r.clicks +
-//      excluded.clicks`; and one appended row per touched (link, UTC day) holding the batch's
-//      dimension counts as a blob (dim_counts.h). Appending, not upserting, because a batch
-//      touches ~8x more (link, day, dimension, value) keys than (link, day) rows, and upserts
-//      of those were 60 % of the server's work per batch (measured, bench/pg).
-// After the commit, a link-day this process has appended kCompactAfter rows to is compacted:
-// its rows are deleted and their sum inserted, in one short transaction of its own, so stats()
-// reads a bounded number of blobs per busy link-day. Concurrent compactions of one link-day
-// are safe: each folds only the rows its DELETE saw.
+//   4. Rollup increments of the stored clicks, summed in memory first: counts per (link,
+//      minute) and dimension counts per (link, UTC day) (a blob, dim_counts.h), appended as one
+//      row per link shard (link_id % 16) to pending_counts and pending_dims. A batch touches
+//      no rollup row, so concurrent writers never wait on each other's row locks.
+// Folding (fold_pending(): after a write every kFoldInterval per process, and in prune()), one
+// transaction, one process at a time (pg_try_advisory_xact_lock; the others skip): takes every
+// pending row, sums the counts per (link, minute) and upserts them into rollup_hourly and
+// rollup_minutely (`ON CONFLICT ... DO UPDATE SET clicks = r.clicks + excluded.clicks`, in
+// key order), and appends one rollup_daily_dims row per (link, day) with the summed blob.
+// With clicks spread over many links a batch touched ~1 rollup row per click in each of three
+// tables; a fold of ~2 s of batches touches each busy (link, minute) once (measured, bench/
+// reference.sh with BENCH_PG_STATEMENTS=1: rollups were ~half of the server's time).
+// After a fold, a link-day this process has appended kCompactAfter dimension rows to is
+// compacted: its rows are deleted and their sum inserted, in one short transaction of its own,
+// so stats() reads a bounded number of blobs per busy link-day. Concurrent compactions of one
+// link-day are safe: each folds only the rows its DELETE saw.
 //
-// Every statement takes the whole batch as one array per column (unnest), so a batch is ~7
-// round trips whatever its size. Rows go in key order, so concurrent writers lock shared rows
-// in the same order; a deadlock or serialisation failure still surfaces as Errc::unavailable,
-// and the caller retries the batch (write() is idempotent).
+// Every statement takes the whole batch as one array per column (unnest), so a batch is ~6
+// round trips whatever its size. A deadlock or serialisation failure surfaces as
+// Errc::unavailable, and the caller retries the batch (write() is idempotent).
 //
 // The monthly partition a click needs is created before the transaction when this process has
 // not seen it yet (partitions.h).
 //
-// Read path: stats() reads only rollups, in one REPEATABLE READ READ ONLY transaction (a single
-// snapshot). export_clicks() pages through raw rows on the (link_id, at, id) index.
+// Read path: stats() reads the rollups plus the pending increments of the links' shards, in one
+// REPEATABLE READ READ ONLY transaction: a fold moves counts from pending to the rollups in one
+// commit, so every snapshot counts each click once. export_clicks() pages through raw rows on the
+// (link_id, at, id) index.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -75,6 +84,10 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   // kFoldPerPrune a call).
   Result<void> prune(TimeUs raw_before, TimeUs minutes_before) override;
 
+  // Folds every pending rollup increment into the rollups (see above), unless another process
+  // is folding (false). write() calls it every kFoldInterval, prune() every time.
+  Result<bool> fold_pending();
+
   Result<Stats> stats(const StatsQuery& query) override;
   Result<void> export_clicks(std::int64_t link_id, TimeUs from, TimeUs to,
                              const std::function<bool(const EnrichedClick&)>& row) override;
@@ -82,6 +95,11 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
  private:
   explicit PostgresClickStore(std::unique_ptr<pg::Pool> pool);
 
+  static constexpr std::chrono::milliseconds kFoldInterval{2000};
+
+  Result<bool> fold(pg::Connection& db);
+  // True for the one caller that should fold now (every kFoldInterval per process).
+  bool fold_due();
   Result<void> ensure_partitions(pg::Connection& db, const std::vector<pg::Month>& months);
   Result<void> delete_in_chunks(const char* statement, TimeUs before, const std::string* id_before);
   // Counts the dimension rows appended per link-day; returns those due for compaction.
@@ -95,6 +113,7 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   std::set<TimeUs> partitions_;  // starts of the months known to have a partition
   std::mutex dim_rows_mu_;
   std::map<std::pair<std::int64_t, TimeUs>, int> dim_rows_;  // (link, day) -> rows appended
+  std::atomic<std::int64_t> next_fold_ns_{0};                // steady clock
 };
 
 }  // namespace shortener

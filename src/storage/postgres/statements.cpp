@@ -54,6 +54,17 @@ constexpr std::pair<const char*, std::string_view> kLinkStatements[] = {
   "clicks = r.clicks + excluded.clicks, uniques = r.uniques + excluded.uniques, " \
   "bot_clicks = r.bot_clicks + excluded.bot_clicks"
 #define LINK_SET "link_id = ANY($1::bigint[])"
+#define SHARD_OF(l) "mod(" l ", 16)"  // kPendingShards
+// The start of the UTC hour of a time in µs (floor, also for times before 1970).
+#define HOUR_OF(t) t " - mod(mod(" t ", 3600000000) + 3600000000, 3600000000)"
+// Pending (link, minute) counts of the links in $1, in the shards in $SHARDS.
+#define PENDING_ROWS(SHARDS)                                                              \
+  "FROM pending_counts AS p, unnest(p.link_ids, p.minutes, p.clicks, p.uniques, p.bots) " \
+  "AS x(l, m, c, u, b) WHERE p.shard = ANY(" SHARDS "::integer[]) AND x.l = ANY($1::bigint[])"
+#define PENDING_MINUTES "SELECT x.l, x.m, x.c, x.u, x.b " PENDING_ROWS("$5")
+#define PENDING_HOURS "SELECT x.l, " HOUR_OF("x.m") " AS h, x.c, x.u, x.b " PENDING_ROWS("$5")
+#define PENDING_MINUTES_6 "SELECT x.l, x.m, x.c, x.u, x.b " PENDING_ROWS("$6")
+#define PENDING_HOURS_6 "SELECT x.l, " HOUR_OF("x.m") " AS h, x.c, x.u, x.b " PENDING_ROWS("$6")
 
 // Batch writes take one array per column and unnest them: any batch size is one statement with
 // a fixed number of parameters. Rows arrive sorted by key, so concurrent batches lock the rows
@@ -71,18 +82,43 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
      "$18::boolean[]) ON CONFLICT (id, at) DO NOTHING RETURNING id"},
     {kMarkFirstOfDay, "UPDATE clicks SET first_of_day = true WHERE id = $1 AND at = $2"},
     {kDeleteVisitor, "DELETE FROM visitors WHERE day = $1 AND link_id = $2 AND visitor = $3"},
-    // Increments computed per batch in memory: one row per touched key, added in place.
-    {kAddHourly,
-     "INSERT INTO rollup_hourly AS r (link_id, hour, clicks, uniques, bot_clicks) "
-     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
-     "$5::bigint[]) ON CONFLICT (link_id, hour) DO UPDATE SET " COUNTS_UPDATE},
-    {kAddMinutely,
-     "INSERT INTO rollup_minutely AS r (link_id, minute, clicks, uniques, bot_clicks) "
-     "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
-     "$5::bigint[]) ON CONFLICT (link_id, minute) DO UPDATE SET " COUNTS_UPDATE},
-    // Dimension counts are appended, one packed row per (link, day) per batch: no upsert, so
-    // no row lock for concurrent writers to queue on. Compaction takes a link-day's rows and
-    // puts back their sum, in one transaction (postgres_click_store.h).
+    // A batch's rollup increments, summed in memory per (link, minute) and per (link, UTC day),
+    // appended as one row per link shard. Every aggregate of a group sees the group's rows in
+    // the same order, so the arrays stay parallel.
+    {kAddPendingCounts,
+     "INSERT INTO pending_counts (shard, link_ids, minutes, clicks, uniques, bots) "
+     "SELECT " SHARD_OF(
+         "l") ", array_agg(l), array_agg(m), array_agg(c), array_agg(u), "
+              "array_agg(b) FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
+              "$5::bigint[]) AS x(l, m, c, u, b) GROUP BY 1"},
+    {kAddPendingDims,
+     "INSERT INTO pending_dims (shard, link_ids, days, counts) "
+     "SELECT " SHARD_OF(
+         "l") ", array_agg(l), array_agg(d), array_agg(c) "
+              "FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS x(l, d, c) GROUP BY 1"},
+    // One fold at a time per schema; a worker that does not get the lock leaves it to the other.
+    {kLockFold,
+     "SELECT pg_try_advisory_xact_lock(1936224114, hashtext(current_schema() || '/fold'))"},
+    // Takes every pending count, sums it per (link, minute) and adds the sums to both rollups,
+    // rows in key order (prune deletes minute rows too).
+    {kFoldCounts,
+     "WITH taken AS (DELETE FROM pending_counts RETURNING link_ids, minutes, clicks, uniques, "
+     "bots), "
+     "m AS (SELECT x.l, x.m, sum(x.c)::bigint AS c, sum(x.u)::bigint AS u, sum(x.b)::bigint AS b "
+     "FROM taken, unnest(taken.link_ids, taken.minutes, taken.clicks, taken.uniques, taken.bots) "
+     "AS x(l, m, c, u, b) GROUP BY x.l, x.m), "
+     "hourly AS (INSERT INTO rollup_hourly AS r (link_id, hour, clicks, uniques, bot_clicks) "
+     "SELECT l, " HOUR_OF(
+         "m") ", sum(c), sum(u), sum(b) FROM m GROUP BY 1, 2 ORDER BY 1, 2 "
+              "ON CONFLICT (link_id, hour) DO UPDATE SET " COUNTS_UPDATE ") "
+              "INSERT INTO rollup_minutely AS r (link_id, minute, clicks, uniques, bot_clicks) "
+              "SELECT l, m, c, u, b FROM m ORDER BY 1, 2 "
+              "ON CONFLICT (link_id, minute) DO UPDATE SET " COUNTS_UPDATE},
+    // Takes every pending dimension blob; the caller sums them per (link, day) and appends.
+    {kTakePendingDims,
+     "WITH taken AS (DELETE FROM pending_dims RETURNING link_ids, days, counts) "
+     "SELECT x.l, x.d, x.c FROM taken, unnest(taken.link_ids, taken.days, taken.counts) "
+     "AS x(l, d, c) ORDER BY x.l, x.d"},
     {kAddDailyDims,
      "INSERT INTO rollup_daily_dims (link_id, day, counts) "
      "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])"},
@@ -101,25 +137,38 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
     {kPruneVisitors,
      "DELETE FROM visitors WHERE (day, link_id, visitor) IN "
      "(SELECT day, link_id, visitor FROM visitors WHERE day < $1 LIMIT $2)"},
-    // Buckets are `hour / width * width`: the hour itself, or its UTC day (times are >= 0).
+    // Reads add what is still pending (same snapshot: a fold moves counts from one side to the
+    // other atomically), from the shards of the links asked for. Buckets are
+    // `hour / width * width`: the hour itself, or its UTC day (times are >= 0).
     {kSeriesHourly,
-     "SELECT hour / $4::bigint * $4::bigint AS t, sum(clicks)::bigint, sum(uniques)::bigint, "
-     "sum(bot_clicks)::bigint FROM rollup_hourly "
-     "WHERE " LINK_SET " AND hour >= $2 AND hour < $3 GROUP BY t"},
+     "SELECT t, sum(c)::bigint, sum(u)::bigint, sum(b)::bigint FROM ("
+     "SELECT hour / $4::bigint * $4::bigint AS t, clicks AS c, uniques AS u, bot_clicks AS b "
+     "FROM rollup_hourly WHERE " LINK_SET " AND hour >= $2 AND hour < $3 "
+     "UNION ALL SELECT h / $4::bigint * $4::bigint, c, u, b FROM (" PENDING_HOURS
+     ") AS q WHERE h >= $2 AND h < $3) AS s GROUP BY t"},
     {kSeriesMinutely,
-     "SELECT minute / $4::bigint * $4::bigint AS t, sum(clicks)::bigint, sum(uniques)::bigint, "
-     "sum(bot_clicks)::bigint FROM rollup_minutely "
-     "WHERE " LINK_SET " AND minute >= $2 AND minute < $3 GROUP BY t"},
+     "SELECT t, sum(c)::bigint, sum(u)::bigint, sum(b)::bigint FROM ("
+     "SELECT minute / $4::bigint * $4::bigint AS t, clicks AS c, uniques AS u, bot_clicks AS b "
+     "FROM rollup_minutely WHERE " LINK_SET " AND minute >= $2 AND minute < $3 "
+     "UNION ALL SELECT m / $4::bigint * $4::bigint, c, u, b FROM (" PENDING_MINUTES
+     ") AS q WHERE m >= $2 AND m < $3) AS s GROUP BY t"},
     {kDailyDims,
-     "SELECT counts FROM rollup_daily_dims WHERE " LINK_SET " AND day >= $2 AND day < $3"},
+     "SELECT counts FROM rollup_daily_dims WHERE " LINK_SET " AND day >= $2 AND day < $3 "
+     "UNION ALL SELECT x.c FROM pending_dims AS p, unnest(p.link_ids, p.days, p.counts) "
+     "AS x(l, d, c) WHERE p.shard = ANY($4::integer[]) AND x.l = ANY($1::bigint[]) "
+     "AND x.d >= $2 AND x.d < $3"},
     {kTopLinksHourly,
-     "SELECT link_id, sum(clicks + $4::bigint * bot_clicks)::bigint AS n FROM rollup_hourly "
-     "WHERE " LINK_SET " AND hour >= $2 AND hour < $3 GROUP BY link_id "
-     "HAVING sum(clicks + $4::bigint * bot_clicks) > 0 ORDER BY n DESC, link_id LIMIT $5"},
+     "SELECT l, sum(c + $4::bigint * b)::bigint AS n FROM ("
+     "SELECT link_id AS l, clicks AS c, bot_clicks AS b FROM rollup_hourly "
+     "WHERE " LINK_SET " AND hour >= $2 AND hour < $3 "
+     "UNION ALL SELECT l, c, b FROM (" PENDING_HOURS_6 ") AS q WHERE h >= $2 AND h < $3) AS s "
+     "GROUP BY l HAVING sum(c + $4::bigint * b) > 0 ORDER BY n DESC, l LIMIT $5"},
     {kTopLinksMinutely,
-     "SELECT link_id, sum(clicks + $4::bigint * bot_clicks)::bigint AS n FROM rollup_minutely "
-     "WHERE " LINK_SET " AND minute >= $2 AND minute < $3 GROUP BY link_id "
-     "HAVING sum(clicks + $4::bigint * bot_clicks) > 0 ORDER BY n DESC, link_id LIMIT $5"},
+     "SELECT l, sum(c + $4::bigint * b)::bigint AS n FROM ("
+     "SELECT link_id AS l, clicks AS c, bot_clicks AS b FROM rollup_minutely "
+     "WHERE " LINK_SET " AND minute >= $2 AND minute < $3 "
+     "UNION ALL SELECT l, c, b FROM (" PENDING_MINUTES_6 ") AS q WHERE m >= $2 AND m < $3) AS s "
+     "GROUP BY l HAVING sum(c + $4::bigint * b) > 0 ORDER BY n DESC, l LIMIT $5"},
     // Keyset pagination on (at, id), the order of clicks_by_link; ('', from) sorts before every
     // click at `from`. Each page is a statement of its own: a slow export holds no snapshot.
     {kExportPage,
@@ -127,6 +176,13 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
      "ORDER BY at, id LIMIT $5"},
 };
 
+#undef PENDING_HOURS_6
+#undef PENDING_MINUTES_6
+#undef PENDING_HOURS
+#undef PENDING_MINUTES
+#undef PENDING_ROWS
+#undef HOUR_OF
+#undef SHARD_OF
 #undef LINK_SET
 #undef COUNTS_UPDATE
 #undef CLICK_COLUMNS

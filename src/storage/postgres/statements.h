@@ -20,13 +20,21 @@ inline constexpr const char* kFindAccount = "find_account";
 inline constexpr const char* kHasAdmin = "has_admin";
 inline constexpr const char* kPing = "ping";
 
+// Link shards of the pending increments: a row of pending_counts / pending_dims holds the
+// links with link_id % kPendingShards == shard (the statements say 16 too).
+inline constexpr int kPendingShards = 16;
+
 // ClickStore: writes (arrays in, one statement per table per batch) and retention.
 inline constexpr const char* kInsertVisitors = "insert_visitors";
 inline constexpr const char* kInsertClicks = "insert_clicks";
 inline constexpr const char* kMarkFirstOfDay = "mark_first_of_day";
 inline constexpr const char* kDeleteVisitor = "delete_visitor";
-inline constexpr const char* kAddHourly = "add_hourly";
-inline constexpr const char* kAddMinutely = "add_minutely";
+inline constexpr const char* kAddPendingCounts = "add_pending_counts";
+inline constexpr const char* kAddPendingDims = "add_pending_dims";
+// Folding pending increments into the rollups (postgres_click_store.h).
+inline constexpr const char* kLockFold = "lock_fold";
+inline constexpr const char* kFoldCounts = "fold_counts";
+inline constexpr const char* kTakePendingDims = "take_pending_dims";
 inline constexpr const char* kAddDailyDims = "add_daily_dims";
 inline constexpr const char* kTakeDailyDims = "take_daily_dims";
 inline constexpr const char* kPutDailyDims = "put_daily_dims";
