@@ -542,14 +542,26 @@ TEST_F(PostgresStoreTest, AReplayWhoseVisitorRowWasPrunedLeavesNoTrace) {
   };
   ASSERT_EQ(visitors(), 0);
 
+  // This process remembers the committed claim: a later click of that visitor and day is not
+  // unique, whether or not the visitor row is still there.
+  const EnrichedClick again = click_at(kT0 + 3000, "01KDW0000000000000000000C3");
+  batch = {again};
+  ASSERT_TRUE((*store)->write(batch));
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_FALSE(batch[0].unique);
+  EXPECT_EQ(visitors(), 0);
+
+  // Another process has not seen it: it asks the server, whose row is gone.
+  auto other = PostgresClickStore::open(schema_->url());
+  ASSERT_TRUE(other) << other.error().detail;
   batch = {first};  // the replay claims the visitor row, then gives it back
-  auto replay = (*store)->write(batch);
+  auto replay = (*other)->write(batch);
   ASSERT_TRUE(replay) << replay.error().detail;
   EXPECT_EQ(replay->duplicates, 1u);
   EXPECT_EQ(visitors(), 0);
 
   batch = {later, first};  // the claim passes to the next stored click, as in SQLite
-  auto mixed = (*store)->write(batch);
+  auto mixed = (*other)->write(batch);
   ASSERT_TRUE(mixed) << mixed.error().detail;
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_TRUE(batch[0].unique);

@@ -1,8 +1,8 @@
-#include "storage/sqlite/first_visits.h"
+#include "storage/common/first_visits.h"
 
 #include <functional>
 
-namespace shortener::sqlite {
+namespace shortener::storage {
 namespace {
 
 // splitmix64's finaliser: visitor hashes are uniform already, but hand-written ones may not be.
@@ -67,8 +67,13 @@ VisitorSet* FirstVisits::find(const LinkDay& key) {
   return it == sets_.end() ? nullptr : &it->second;
 }
 
+const VisitorSet* FirstVisits::find(const LinkDay& key) const {
+  auto it = sets_.find(key);
+  return it == sets_.end() ? nullptr : &it->second;
+}
+
 void FirstVisits::drop_before(TimeUs day) {
   std::erase_if(sets_, [&](const auto& entry) { return entry.first.second < day; });
 }
 
-}  // namespace shortener::sqlite
+}  // namespace shortener::storage

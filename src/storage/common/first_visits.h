@@ -1,12 +1,16 @@
-// Who has been counted unique, per (link, UTC day), in the SQLite writer's memory.
+// Who has been counted unique, per (link, UTC day), in a click writer's memory: a set of 64-bit
+// visitor keys per link-day.
 //
 // A click is `unique` when it is its visitor's first stored click of the UTC day on the link.
-// The durable record of that is the raw row itself (first_of_day = 1; clicks_by_link covers
-// link, time, bot, first_of_day and visitor); this is its in-memory index, so deciding uniqueness
-// costs a hash lookup instead of a random insert into a B-tree of every visitor (a dirty page per
-// click: a third of the writer's time in bench/ingest). A (link, day) is loaded from the raw rows
-// the first time a batch touches it, and dropped when prune() says late clicks no longer reach its
-// day.
+// - SQLite: the durable record of that is the raw row itself (first_of_day = 1; clicks_by_link
+//   covers link, time, bot, first_of_day and visitor); this is its in-memory index, so deciding
+//   uniqueness costs a hash lookup instead of a random insert into a B-tree of every visitor (a
+//   dirty page per click: a third of the writer's time in bench/ingest). A (link, day) is loaded
+//   from the raw rows the first time a batch touches it, and dropped when prune() says late
+//   clicks no longer reach its day.
+// - PostgreSQL: the durable record is the `visitors` table, shared by every worker process; this
+//   holds the claims a process has seen committed, so their clicks need not be sent again (a
+//   claim, once committed, is never taken back).
 //
 // Visitors are the enricher's 64-bit hashes as 16 hex digits, kept as the number; any other
 // string (tests, hand-written rows) is kept as its hash.
@@ -20,7 +24,7 @@
 
 #include "core/link.h"  // TimeUs
 
-namespace shortener::sqlite {
+namespace shortener::storage {
 
 // An open-addressing set of 64-bit values (8 bytes a slot, at most half full).
 class VisitorSet {
@@ -46,12 +50,14 @@ class FirstVisits {
 
   // The set of (link, day), or null when it has not been loaded.
   VisitorSet* find(const LinkDay& key);
+  const VisitorSet* find(const LinkDay& key) const;
   VisitorSet& add(const LinkDay& key) { return sets_[key]; }
   // Forgets every day before `day`.
   void drop_before(TimeUs day);
+  std::size_t link_days() const { return sets_.size(); }
 
  private:
   std::map<LinkDay, VisitorSet> sets_;
 };
 
-}  // namespace shortener::sqlite
+}  // namespace shortener::storage

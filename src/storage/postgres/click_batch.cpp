@@ -57,6 +57,25 @@ ClickBatch::ClickBatch(std::vector<EnrichedClick>& clicks)
             [&](std::size_t a, std::size_t b) { return key_of(clicks[a]) < key_of(clicks[b]); });
 }
 
+void ClickBatch::skip_claimed(const storage::FirstVisits& known) {
+  std::erase_if(candidates_, [&](std::size_t i) {
+    const auto [day, link, visitor] = key_of(clicks_[i]);
+    const storage::VisitorSet* set = known.find({link, day});
+    return set != nullptr && set->contains(storage::visitor_key(visitor));
+  });
+}
+
+std::vector<std::tuple<std::int64_t, TimeUs, std::uint64_t>> ClickBatch::committed_claims() const {
+  std::vector<std::tuple<std::int64_t, TimeUs, std::uint64_t>> out;
+  out.reserve(candidates_.size());
+  for (std::size_t i : candidates_) {
+    if (std::find(released_.begin(), released_.end(), i) != released_.end()) continue;
+    const auto [day, link, visitor] = key_of(clicks_[i]);
+    out.emplace_back(link, day, storage::visitor_key(visitor));
+  }
+  return out;
+}
+
 std::vector<Month> ClickBatch::months() const {
   std::vector<Month> months;
   for (std::size_t i : pending_) {
@@ -147,6 +166,7 @@ std::vector<ClickBatch::Repair> ClickBatch::repairs() {
     } else {
       params.add(std::get<0>(key)).add(std::get<1>(key)).add(valid_utf8(std::get<2>(key)));
       out.push_back(Repair{stmt::kDeleteVisitor, std::move(params)});
+      released_.push_back(c);
     }
   }
   return out;

@@ -14,10 +14,12 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "core/click_ports.h"
+#include "storage/common/first_visits.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/dim_counts.h"
 #include "storage/postgres/partitions.h"
@@ -35,6 +37,8 @@ class ClickBatch {
   // (day, link, visitor) of the first human click of each visitor, link and UTC day in the
   // batch (by time), sorted by key. Empty when the batch has no human click.
   bool has_visitors() const { return !candidates_.empty(); }
+  // Leaves out the candidates whose claim `known` holds (committed before: not unique).
+  void skip_claimed(const storage::FirstVisits& known);
   Params visitor_params() const;
   // Rows (day, link_id, visitor) the insert created: those clicks are `unique`.
   void claimed(const PgResult& rows);
@@ -59,6 +63,10 @@ class ClickBatch {
   // Dimension counts of the stored clicks: a blob (dim_counts.h) per (link, UTC day).
   Params dims_params() const;
 
+  // After the commit, before finish(): the claims that now stand committed, for every candidate
+  // sent (claimed now, or by someone before) but the released ones. (link, day, visitor key).
+  std::vector<std::tuple<std::int64_t, TimeUs, std::uint64_t>> committed_claims() const;
+
   WriteResult finish();
 
  private:
@@ -68,6 +76,7 @@ class ClickBatch {
   std::vector<std::size_t> pending_;     // distinct events (first of each id), oldest first
   std::vector<std::size_t> candidates_;  // first human click per visitor key, sorted by key
   std::vector<char> stored_;             // per index of clicks_
+  std::vector<std::size_t> released_;    // candidates whose claim repairs() deletes
 };
 
 }  // namespace shortener::pg

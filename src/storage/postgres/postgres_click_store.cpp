@@ -245,6 +245,10 @@ Result<void> PostgresClickStore::ensure_partitions(pg::Connection& db,
 Result<WriteResult> PostgresClickStore::write(std::vector<EnrichedClick>& clicks) {
   if (clicks.empty()) return WriteResult{};
   pg::ClickBatch batch(clicks);
+  {
+    std::lock_guard lock(claims_mu_);
+    batch.skip_claimed(claims_);
+  }
   auto db = pool_->acquire();
   if (!db) return propagate(db);
   auto stored = [&]() -> Result<void> {
@@ -260,9 +264,23 @@ Result<WriteResult> PostgresClickStore::write(std::vector<EnrichedClick>& clicks
     partitions_.clear();
     return propagate(stored);
   }
+  remember_claims(batch.committed_claims());
   // Folding only tidies: the batch is committed whatever happens to the fold.
   if (fold_due()) (void)fold(**db);
   return batch.finish();
+}
+
+void PostgresClickStore::remember_claims(
+    const std::vector<std::tuple<std::int64_t, TimeUs, std::uint64_t>>& claims) {
+  std::lock_guard lock(claims_mu_);
+  for (const auto& [link, day, visitor] : claims) {
+    if (claims_.add({link, day}).insert(visitor)) ++claims_size_;
+  }
+  // Bounded: past kMaxKnownClaims, start over (the server still knows every claim).
+  if (claims_size_ > kMaxKnownClaims) {
+    claims_ = storage::FirstVisits();
+    claims_size_ = 0;
+  }
 }
 
 bool PostgresClickStore::fold_due() {

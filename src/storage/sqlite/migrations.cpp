@@ -125,8 +125,8 @@ CREATE TABLE rollup_block_dims (
 
 // The click write path, cheaper (bench/ingest):
 // - Who was counted unique is read from the raw rows (first_of_day) into the writer's memory
-//   (first_visits.h), from clicks_by_link alone (it now covers bot, first_of_day and visitor;
-//   it grows at the right edge of each link), instead of a `visitors` table whose random
+//   (storage/common/first_visits.h), from clicks_by_link alone (it now covers bot, first_of_day and
+//   visitor; it grows at the right edge of each link), instead of a `visitors` table whose random
 //   inserts dirtied a page per click.
 // - Dimension counts are appended, one small row per (link, period) per batch, and folded into
 //   one row every kFoldAfter rows (sqlite_click_store.cpp): rewriting a busy link's whole blob on

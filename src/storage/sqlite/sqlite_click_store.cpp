@@ -13,9 +13,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "storage/common/first_visits.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/dim_counts.h"
-#include "storage/sqlite/first_visits.h"
 #include "storage/sqlite/reader_pool.h"
 #include "storage/sqlite/statements.h"
 
@@ -288,14 +288,14 @@ Result<bool> store_click(Connection& db, const sqlite::ClickWriterStatements& st
 // The first visits of (link, day) from the raw rows (committed ones: a batch loads a link-day
 // before writing any click of it).
 Result<void> load_first_visits(Connection& db, const sqlite::ClickWriterStatements& st,
-                               const sqlite::FirstVisits::LinkDay& key, sqlite::VisitorSet& set) {
+                               const storage::FirstVisits::LinkDay& key, storage::VisitorSet& set) {
   Query rows(st.first_visits, db.get());
   rows.bind(1, key.first).bind(2, key.second).bind(3, key.second + kDayUs);
   for (;;) {
     auto row = rows.step();
     if (!row) return propagate(row);
     if (!*row) return {};
-    set.insert(sqlite::visitor_key(rows.blob(0)));
+    set.insert(storage::visitor_key(rows.blob(0)));
   }
 }
 
@@ -424,7 +424,7 @@ struct SqliteClickStore::Writer {
   std::shared_ptr<Connection> conn;        // SqliteStore's writer connection
   std::shared_ptr<std::mutex> mu;          // and its mutex: held per write() or prune chunk
   sqlite::ClickWriterStatements st;        // declared after `conn`: finalized before it closes
-  sqlite::FirstVisits first_visits;        // of committed clicks; under `mu`
+  storage::FirstVisits first_visits;       // of committed clicks; under `mu`
   std::optional<Connection> checkpointer;  // under checkpoint_mu
   std::mutex checkpoint_mu;
   std::atomic<int> wal_pages{0};  // pages in the WAL after the latest commit
@@ -452,16 +452,16 @@ struct SqliteClickStore::Writer {
     auto tx = Transaction::begin(*conn);
     if (!tx) return propagate(tx);
     // First visits of this transaction: they join first_visits once committed.
-    std::set<std::pair<sqlite::VisitorSet*, std::uint64_t>> claimed;
+    std::set<std::pair<storage::VisitorSet*, std::uint64_t>> claimed;
     for (const auto& [member, i] : order) {
       EnrichedClick& click = (*member->clicks)[i];
-      sqlite::VisitorSet* seen = nullptr;
+      storage::VisitorSet* seen = nullptr;
       std::uint64_t visitor = 0;
       if (!click.bot) {
         auto set = visits({click.link_id, floor_to(click.at, kDayUs)});
         if (!set) return propagate(set);
         seen = *set;
-        visitor = sqlite::visitor_key(click.visitor);
+        visitor = storage::visitor_key(click.visitor);
       }
       const bool first =
           seen != nullptr && !seen->contains(visitor) && !claimed.contains({seen, visitor});
@@ -496,9 +496,9 @@ struct SqliteClickStore::Writer {
   }
 
   // The loaded set of (link, day), loading it first if needed.
-  Result<sqlite::VisitorSet*> visits(const sqlite::FirstVisits::LinkDay& key) {
-    if (sqlite::VisitorSet* set = first_visits.find(key)) return set;
-    sqlite::VisitorSet loaded;
+  Result<storage::VisitorSet*> visits(const storage::FirstVisits::LinkDay& key) {
+    if (storage::VisitorSet* set = first_visits.find(key)) return set;
+    storage::VisitorSet loaded;
     if (auto ok = load_first_visits(*conn, st, key, loaded); !ok) return propagate(ok);
     return &(first_visits.add(key) = std::move(loaded));
   }

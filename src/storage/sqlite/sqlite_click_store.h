@@ -7,13 +7,13 @@
 // once per group). For each click, oldest first, the raw row, skipped when its id exists (a
 // replay, which counts nowhere). A human click is `unique` (first_of_day = 1) when its visitor
 // is not among the first visits of its (link, UTC day): an in-memory set per link-day
-// (first_visits.h), loaded from the raw rows the first time a batch touches it (so it survives
-// restarts, for any day whose raw rows are kept) and updated only after a commit. Stored clicks
-// are summed in memory per batch, then each touched rollup row is upserted once: (link, hour)
-// and (link, minute) counters; the batch's (link, day) and (link, 8-day block) dimension counts
-// (dim_counts.h) are appended as the next part of that period, and the 32nd part folds them all
-// into part 0 (their sum). Folding rewrites a busy link's big blob once per 32 transactions
-// instead of once per transaction; prune() folds what is left of settled periods.
+// (storage/common/first_visits.h), loaded from the raw rows the first time a batch touches it (so
+// it survives restarts, for any day whose raw rows are kept) and updated only after a commit.
+// Stored clicks are summed in memory per batch, then each touched rollup row is upserted once:
+// (link, hour) and (link, minute) counters; the batch's (link, day) and (link, 8-day block)
+// dimension counts (dim_counts.h) are appended as the next part of that period, and the 32nd part
+// folds them all into part 0 (their sum). Folding rewrites a busy link's big blob once per 32
+// transactions instead of once per transaction; prune() folds what is left of settled periods.
 //
 // Read path: stats() reads only rollups, inside one read transaction (a single snapshot), on a
 // reader connection of its own pool: hourly or minute rows for the series and totals, and for
