@@ -307,9 +307,11 @@ TEST_F(PostgresStoreTest, ClicksLandInMonthlyPartitionsThatPruneDrops) {
   std::vector<EnrichedClick> late = {click_at(kT0 + kDay, "01KDW0000000000000000000A4")};
   ASSERT_TRUE((*store)->write(late));
   std::vector<EnrichedClick> replay = {click_at(kT0 + kDay, "01KDW0000000000000000000A4")};
+  EXPECT_EQ((*store)->copy_conflicts(), 0u);
   auto again = (*store)->write(replay);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->duplicates, 1u);
+  EXPECT_EQ((*store)->copy_conflicts(), 1u);  // the COPY met it; the INSERT skipped it
 }
 
 TEST_F(PostgresStoreTest, ABusyLinkDaysDimensionRowsAreFoldedWithoutChangingStats) {
@@ -526,6 +528,35 @@ TEST_F(PostgresStoreTest, ProcessesWritingAndFoldingAtOnceCountEveryClickOnce) {
   std::int64_t by_country = 0;
   for (const Count& c : folded->countries) by_country += c.clicks;
   EXPECT_EQ(by_country, kTotal);
+}
+
+TEST_F(PostgresStoreTest, TextThatIsNotUtf8IsStoredWithReplacementCharacters) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  auto store = PostgresClickStore::open(schema_->url());
+  ASSERT_TRUE(store) << store.error().detail;
+  // Through the COPY, and through the INSERT that a replay in the same batch forces.
+  EnrichedClick copied = click_at(kT0 + 1000, "01KDW0000000000000000000D1");
+  copied.referrer = std::string("a\0b\xff\xc3(", 6);
+  copied.city = "S\xc3\xa3o Paulo";  // valid: kept as it is
+  std::vector<EnrichedClick> batch = {copied};
+  ASSERT_TRUE((*store)->write(batch));
+  EnrichedClick inserted = click_at(kT0 + 2000, "01KDW0000000000000000000D2");
+  inserted.referrer = "\x80x";
+  batch = {copied, inserted};
+  auto mixed = (*store)->write(batch);
+  ASSERT_TRUE(mixed) << mixed.error().detail;
+  EXPECT_EQ(mixed->inserted, 1u);
+  EXPECT_EQ(mixed->duplicates, 1u);
+  std::vector<std::string> referrers, cities;
+  ASSERT_TRUE((*store)->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick& c) {
+    referrers.push_back(c.referrer);
+    cities.push_back(c.city);
+    return true;
+  }));
+  const std::string fffd = "\xef\xbf\xbd";
+  EXPECT_EQ(referrers, (std::vector<std::string>{"a" + fffd + "b" + fffd + fffd + "(",
+                                                 fffd + "x"}));
+  EXPECT_EQ(cities[0], "S\xc3\xa3o Paulo");
 }
 
 TEST_F(PostgresStoreTest, AReplayWhoseVisitorRowWasPrunedLeavesNoTrace) {

@@ -17,10 +17,14 @@ std::size_t sequence_length(std::string_view s, std::size_t i) {
 
 }  // namespace
 
-std::string valid_utf8(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
+void append_valid_utf8(std::string& out, std::string_view value) {
   for (std::size_t i = 0; i < value.size();) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c < 0x80 && c != 0) {  // the common case: ASCII
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
     const std::size_t n = sequence_length(value, i);
     if (n == 0) {
       out += kReplacement;
@@ -30,6 +34,12 @@ std::string valid_utf8(std::string_view value) {
       i += n;
     }
   }
+}
+
+std::string valid_utf8(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  append_valid_utf8(out, value);
   return out;
 }
 

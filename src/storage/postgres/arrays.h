@@ -40,5 +40,7 @@ std::string bytea_hex(std::string_view bytes);
 
 // `value` with NUL bytes and invalid UTF-8 sequences replaced by U+FFFD.
 std::string valid_utf8(std::string_view value);
+// The same, appended to `out`.
+void append_valid_utf8(std::string& out, std::string_view value);
 
 }  // namespace shortener::pg

@@ -139,6 +139,72 @@ Params ClickBatch::click_params() const {
   return params;
 }
 
+namespace {
+
+// COPY binary format: big-endian integers; a field is its length (int32) and its bytes.
+void put_u16(std::string& out, std::uint16_t v) {
+  out += static_cast<char>(v >> 8);
+  out += static_cast<char>(v & 0xff);
+}
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+}
+
+void put_int8(std::string& out, std::int64_t value) {
+  put_u32(out, 8);
+  const auto v = static_cast<std::uint64_t>(value);
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+}
+
+void put_bool(std::string& out, bool value) {
+  put_u32(out, 1);
+  out += value ? '\1' : '\0';
+}
+
+void put_text(std::string& out, std::string_view value) {
+  const std::size_t at = out.size();
+  put_u32(out, 0);
+  append_valid_utf8(out, value);
+  const auto n = static_cast<std::uint32_t>(out.size() - at - 4);
+  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>((n >> (24 - 8 * i)) & 0xff);
+}
+
+}  // namespace
+
+std::string ClickBatch::click_copy() const {
+  std::vector<std::size_t> by_id = pending_;
+  std::sort(by_id.begin(), by_id.end(),
+            [&](std::size_t a, std::size_t b) { return clicks_[a].id < clicks_[b].id; });
+  static constexpr std::string_view kSignature{"PGCOPY\n\xff\r\n\0", 11};
+  std::string out;
+  out.reserve(64 + by_id.size() * 320);
+  out += kSignature;
+  put_u32(out, 0);  // flags
+  put_u32(out, 0);  // header extension length
+  for (std::size_t i : by_id) {
+    const EnrichedClick& c = clicks_[i];
+    put_u16(out, 18);  // fields, in the order of CLICK_COLUMNS (statements.cpp)
+    put_text(out, c.id);
+    put_int8(out, c.link_id);
+    put_int8(out, c.at);
+    for (const std::string* text : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
+                                    &c.browser, &c.browser_version, &c.os})
+      put_text(out, *text);
+    put_bool(out, c.bot);
+    for (const std::string* text :
+         {&c.bot_reason, &c.visitor, &c.utm_source, &c.destination, &c.ip_prefix})
+      put_text(out, *text);
+    put_bool(out, c.unique);
+  }
+  put_u16(out, 0xffff);  // trailer: -1
+  return out;
+}
+
+void ClickBatch::stored_all() {
+  for (std::size_t i : pending_) stored_[i] = 1;
+}
+
 void ClickBatch::stored(const PgResult& rows) {
   std::unordered_map<std::string, std::size_t> by_id;
   for (std::size_t i : pending_) by_id.emplace(valid_utf8(clicks_[i].id), i);

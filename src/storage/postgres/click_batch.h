@@ -47,6 +47,10 @@ class ClickBatch {
   Params click_params() const;
   // Rows (id) the insert created: the events not stored before.
   void stored(const PgResult& rows);
+  // The same events as COPY input (binary format, stmt::kCopyClicks). A COPY stores all of
+  // them or fails (a unique violation: some were stored before); then stored_all().
+  std::string click_copy() const;
+  void stored_all();
 
   // A visitor row claimed for a click that turned out to be stored already (a replay whose
   // visitor row was pruned, or a race with another worker) must not stay: it goes to the next

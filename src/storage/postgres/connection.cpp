@@ -201,6 +201,32 @@ Result<void> Connection::prepare(const char* name, std::string_view sql) {
   return {};
 }
 
+Result<void> Connection::copy_in(std::string_view sql, std::string_view data) {
+  const std::string text(sql);
+  PGconn* conn = conn_.get();
+  PGresult* start = PQexec(conn, text.c_str());
+  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+    auto checked = check(start, "copy");  // takes the result
+    if (!checked) return propagate(checked);
+    return fail(Errc::internal, "copy: the server did not start a COPY FROM STDIN");
+  }
+  PQclear(start);
+  // Blocking connection: each call returns once libpq has queued (or sent) the bytes. A failure
+  // here means the connection broke; the result below says how.
+  constexpr std::size_t kChunk = 1 << 20;
+  bool sent = true;
+  for (std::size_t at = 0; sent && at < data.size(); at += kChunk) {
+    const std::string_view part = data.substr(at, kChunk);
+    sent = PQputCopyData(conn, part.data(), static_cast<int>(part.size())) == 1;
+  }
+  if (PQputCopyEnd(conn, sent ? nullptr : "client failed to send the data") != 1) sent = false;
+  auto done = check(PQgetResult(conn), "copy");
+  while (PGresult* extra = PQgetResult(conn)) PQclear(extra);
+  if (!done) return propagate(done);
+  if (!sent) return fail(Errc::unavailable, "copy: " + trimmed(PQerrorMessage(conn)));
+  return {};
+}
+
 bool Connection::usable() {
   PGconn* conn = conn_.get();
   // An idle connection has nothing to read unless the server spoke first: a FATAL "terminating

@@ -92,6 +92,9 @@ class Connection {
   // in binary format (used for bytea, which is then the raw bytes instead of hex).
   Result<PgResult> run(const char* name, const Params& params, bool binary_results = false);
   Result<void> prepare(const char* name, std::string_view sql);
+  // COPY ... FROM STDIN with `data` as the whole of its input (e.g. binary format: header,
+  // tuples, trailer). A unique violation is Errc::conflict, like any statement's.
+  Result<void> copy_in(std::string_view sql, std::string_view data);
 
   // false once the server closed the connection or a call saw it fail; a pool reconnects then.
   // Also notices, without blocking, a server that went away while the connection sat idle.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "storage/postgres/arrays.h"
@@ -89,15 +90,21 @@ EnrichedClick read_click(const PgResult& rows, int r) {
 }
 
 // Steps 1-4 of the write path (postgres_click_store.h), inside the caller's transaction.
-Result<void> store_batch(pg::Connection& db, pg::ClickBatch& batch) {
+// `copy`: step 2 as a COPY, which stores every event or fails with Errc::conflict.
+Result<void> store_batch(pg::Connection& db, pg::ClickBatch& batch, bool copy) {
   if (batch.has_visitors()) {
     auto claimed = db.run(pg::stmt::kInsertVisitors, batch.visitor_params());
     if (!claimed) return propagate(claimed);
     batch.claimed(*claimed);
   }
-  auto stored = db.run(pg::stmt::kInsertClicks, batch.click_params());
-  if (!stored) return propagate(stored);
-  batch.stored(*stored);
+  if (copy) {
+    if (auto ok = db.copy_in(pg::stmt::kCopyClicks, batch.click_copy()); !ok) return ok;
+    batch.stored_all();
+  } else {
+    auto stored = db.run(pg::stmt::kInsertClicks, batch.click_params());
+    if (!stored) return propagate(stored);
+    batch.stored(*stored);
+  }
   for (const auto& repair : batch.repairs())
     if (auto ok = db.run(repair.statement, repair.params); !ok) return propagate(ok);
   if (!batch.has_stored()) return {};
@@ -244,30 +251,39 @@ Result<void> PostgresClickStore::ensure_partitions(pg::Connection& db,
 
 Result<WriteResult> PostgresClickStore::write(std::vector<EnrichedClick>& clicks) {
   if (clicks.empty()) return WriteResult{};
-  pg::ClickBatch batch(clicks);
-  {
-    std::lock_guard lock(claims_mu_);
-    batch.skip_claimed(claims_);
-  }
   auto db = pool_->acquire();
   if (!db) return propagate(db);
-  auto stored = [&]() -> Result<void> {
-    if (auto ok = ensure_partitions(**db, batch.months()); !ok) return ok;
+  std::optional<pg::ClickBatch> batch;
+  auto attempt = [&](bool copy) -> Result<void> {
+    batch.emplace(clicks);
+    {
+      std::lock_guard lock(claims_mu_);
+      batch->skip_claimed(claims_);
+    }
+    if (auto ok = ensure_partitions(**db, batch->months()); !ok) return ok;
     auto tx = pg::Transaction::begin(**db);
     if (!tx) return propagate(tx);
-    if (auto ok = store_batch(**db, batch); !ok) return ok;
+    if (auto ok = store_batch(**db, *batch, copy); !ok) return ok;
     return tx->commit();
-  }();
+  };
+  // First as a COPY: new events are the rule. A replay (some events stored before) fails it
+  // with a unique violation; then the batch goes again as INSERT ... ON CONFLICT DO NOTHING,
+  // which stores only what is new.
+  auto stored = attempt(/*copy=*/true);
+  if (!stored && stored.error().code == Errc::conflict) {
+    copy_conflicts_.fetch_add(1, std::memory_order_relaxed);
+    stored = attempt(/*copy=*/false);
+  }
   if (!stored) {
     // Perhaps another process dropped a partition this one had seen: check again next time.
     std::lock_guard lock(partitions_mu_);
     partitions_.clear();
     return propagate(stored);
   }
-  remember_claims(batch.committed_claims());
+  remember_claims(batch->committed_claims());
   // Folding only tidies: the batch is committed whatever happens to the fold.
   if (fold_due()) (void)fold(**db);
-  return batch.finish();
+  return batch->finish();
 }
 
 void PostgresClickStore::remember_claims(

@@ -9,8 +9,11 @@
 //      committed batch are left out (a committed claim is never taken back): with visitors
 //      coming back all day, most keys (measured, bench/reference.sh) need no round trip to the
 //      index. At most kMaxKnownClaims are kept; past that the memory starts over.
-//   2. INSERT INTO clicks ... ON CONFLICT (id, at) DO NOTHING RETURNING id: the returned ids are
-//      the events not stored before; the rest are replays and count nowhere.
+//   2. COPY clicks FROM STDIN (binary): every event is new, the rule. When one was stored before
+//      (a replay), the unique violation aborts the transaction and the batch goes again from
+//      step 1 with INSERT INTO clicks ... ON CONFLICT (id, at) DO NOTHING RETURNING id: the
+//      returned ids are the events not stored before; the rest count nowhere. (COPY: no array
+//      parsing, no per-row conflict probe, nothing returned; measured with bench/reference.sh.)
 //   3. (rare) A visitor row claimed in 1 for a replayed event goes to the next stored click of
 //      that visitor, or is deleted, so replays leave no trace.
 //   4. Rollup increments of the stored clicks, summed in memory first: counts per (link,
@@ -92,6 +95,8 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   // Folds every pending rollup increment into the rollups (see above), unless another process
   // is folding (false). write() calls it every kFoldInterval, prune() every time.
   Result<bool> fold_pending();
+  // Batches whose COPY met an event stored before, and went again as INSERT (replays).
+  std::uint64_t copy_conflicts() const { return copy_conflicts_.load(); }
 
   Result<Stats> stats(const StatsQuery& query) override;
   Result<void> export_clicks(std::int64_t link_id, TimeUs from, TimeUs to,
@@ -123,6 +128,7 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   std::mutex dim_rows_mu_;
   std::map<std::pair<std::int64_t, TimeUs>, int> dim_rows_;  // (link, day) -> rows appended
   std::atomic<std::int64_t> next_fold_ns_{0};                // steady clock
+  std::atomic<std::uint64_t> copy_conflicts_{0};
   std::mutex claims_mu_;
   storage::FirstVisits claims_;  // visitor claims seen committed: their clicks are not unique
   std::size_t claims_size_ = 0;

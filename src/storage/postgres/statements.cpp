@@ -176,6 +176,12 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
      "ORDER BY at, id LIMIT $5"},
 };
 
+}  // namespace
+
+const std::string_view kCopyClicks = "COPY clicks (" CLICK_COLUMNS ") FROM STDIN (FORMAT binary)";
+
+namespace {
+
 #undef PENDING_HOURS_6
 #undef PENDING_MINUTES_6
 #undef PENDING_HOURS

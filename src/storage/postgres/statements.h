@@ -3,6 +3,8 @@
 // runs them with Connection::run(name, params).
 #pragma once
 
+#include <string_view>
+
 #include "core/error.h"
 #include "storage/postgres/connection.h"
 
@@ -49,6 +51,9 @@ inline constexpr const char* kDailyDims = "daily_dims";
 inline constexpr const char* kTopLinksHourly = "top_links_hourly";
 inline constexpr const char* kTopLinksMinutely = "top_links_minutely";
 inline constexpr const char* kExportPage = "export_page";
+
+// Not a prepared statement: COPY of a click batch in binary format (ClickBatch::click_copy).
+extern const std::string_view kCopyClicks;
 
 Result<void> prepare_link_statements(Connection& db);
 Result<void> prepare_click_statements(Connection& db);
