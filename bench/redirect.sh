@@ -51,6 +51,8 @@ redis_dir=""
 
 # shellcheck source=bench/lib/procs.sh
 source "$lib/procs.sh"  # stop_pid: SIGTERM, 5 s, SIGKILL
+# shellcheck source=bench/lib/nginx.sh
+source "$lib/nginx.sh"  # start_nginx
 # shellcheck source=scripts/lib.sh
 source "$repo/scripts/lib.sh"  # free_port
 
@@ -90,38 +92,6 @@ cpu_ticks() {
     total=$((total + fields[11] + fields[12]))  # utime (field 14), stime (field 15)
   done
   echo "$total"
-}
-
-start_nginx() {
-  local port=$1 user_line=""
-  mkdir -p "$tmp/nginx/logs"
-  # When run as root, workers would otherwise switch to "nobody"; keep them our own user.
-  [[ $(id -u) == 0 ]] && user_line="user root root;"
-  cat >"$tmp/nginx/nginx.conf" <<EOF
-$user_line
-daemon off;
-worker_processes auto;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/client_body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port;
-    location / { return 302 https://example.com/; }
-  }
-}
-EOF
-  "$nginx_bin" -p "$tmp/nginx" -e "$tmp/nginx/logs/error.log" -c "$tmp/nginx/nginx.conf" \
-    >"$tmp/nginx/logs/stdout.log" 2>&1 &
-  nginx_pid=$!
-  wait_http "http://127.0.0.1:$port/"
 }
 
 mode_args=()
@@ -197,7 +167,7 @@ admin_key="sk_bench_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 
 log "starting nginx"
 nginx_port=$(free_port)
-start_nginx "$nginx_port"
+start_nginx "$tmp" "$nginx_port" || die "nginx did not answer on port $nginx_port"
 nginx_url="http://127.0.0.1:$nginx_port"
 
 log "starting shortener ($bin)"

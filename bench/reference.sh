@@ -24,7 +24,8 @@
 #   BENCH_LINKS=10000  BENCH_CLICKS=200000  BENCH_INGEST_WORKERS=2  BENCH_INGEST_TIMEOUT=900 (s)
 #   BENCH_NODE_API_PROCESSES=$(nproc)  Node API processes (node:cluster)
 #   BENCH_NODE_CONCURRENCY=32          BullMQ worker concurrency per Node worker process
-#   BENCH_SYSTEMS=node,ours  BENCH_PARTS=redirect,ingest   what to run
+#   BENCH_SYSTEMS=node,ours,nginx  BENCH_PARTS=redirect,ingest   what to run (nginx: redirects
+#                          only, `return 302`: the ceiling this machine and wrk allow)
 #   SHORTENER_BIN=build/shortener  BENCH_SHORTENER_ARGS=""  BENCH_WORKER_ARGS=""  extra flags
 #   BENCH_SEED=42  BENCH_KEEP=0 (1 keeps the temp dir: logs, slugs, raw wrk output)
 #   BENCH_PG_STATEMENTS=0  1: load pg_stat_statements and print PostgreSQL's top statements of
@@ -48,13 +49,14 @@ ingest_timeout=${BENCH_INGEST_TIMEOUT:-900}
 prefill_timeout=${BENCH_PREFILL_TIMEOUT:-600}
 node_api_processes=${BENCH_NODE_API_PROCESSES:-$(nproc)}
 node_concurrency=${BENCH_NODE_CONCURRENCY:-32}
-systems=${BENCH_SYSTEMS:-node,ours}
+systems=${BENCH_SYSTEMS:-node,ours,nginx}
 parts=${BENCH_PARTS:-redirect,ingest}
 export BENCH_SEED=${BENCH_SEED:-42}
 export BENCH_UA_FILE=${BENCH_UA_FILE:-$lib/user_agents.txt}
 export BENCH_REFERER_FILE=${BENCH_REFERER_FILE:-$lib/referers.txt}
 wrk_bin=${WRK:-wrk}
 node_bin=${NODE:-node}
+nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 clk_tck=$(getconf CLK_TCK)
 ours_stream=clicks  # src/queue/redis: RedisClickQueueOptions::stream
 
@@ -75,6 +77,8 @@ results="$tmp/results.jsonl"
 
 # shellcheck source=bench/lib/procs.sh
 source "$lib/procs.sh"  # stop_pid PID 10: SIGTERM, 10 s, SIGKILL
+# shellcheck source=bench/lib/nginx.sh
+source "$lib/nginx.sh"  # start_nginx
 # shellcheck source=scripts/lib.sh
 source "$repo/scripts/lib.sh"  # free_port
 
@@ -303,6 +307,20 @@ if has node "$systems"; then
     BENCH_SLUGS_FILE="$tmp/node-slugs.txt" redirect_phase node "$node_url" "$node_pid"
   fi
   stop_pid "$node_pid" 10  # its ingest backlog is queued by prefill.js, not by redirects
+fi
+
+# --- nginx `return 302`: redirects -----------------------------------------------------------------
+if has nginx "$systems" && has redirect "$parts"; then
+  if [[ ! -x $nginx_bin ]]; then
+    log "nginx: not found at $nginx_bin, skipped"
+  else
+    nginx_port=$(free_port)
+    start_nginx "$tmp" "$nginx_port" || die "nginx did not answer on port $nginx_port"
+    started_pids+=("$nginx_pid")
+    for ((i = 0; i < links; i++)); do echo "n$i"; done >"$tmp/nginx-slugs.txt"
+    BENCH_SLUGS_FILE="$tmp/nginx-slugs.txt" redirect_phase nginx "http://127.0.0.1:$nginx_port" "$nginx_pid"
+    stop_pid "$nginx_pid" 10
+  fi
 fi
 
 # --- ours: redirects --------------------------------------------------------------------------------

@@ -130,6 +130,20 @@ def main(argv):
             f"node API: {meta['node_api_processes']} processes",
             redirect_figures(node_r, clk), redirect_figures(ours_r, clk), reason("redirect"), lines,
             node_r, ours_r)
+    nginx_r = redirect_figures(find("redirect", "nginx"), clk)
+    if nginx_r:
+        # The same wrk run against nginx `return 302`: what this machine and load generator allow
+        # at most, so what multiple of node any redirect server could show here.
+        node_f, ours_f = redirect_figures(node_r, clk), redirect_figures(ours_r, clk)
+        vs = lambda f, k: (f"{ratio(nginx_r[k], f[k]):.2f}x" if f and ratio(nginx_r[k], f[k])  # noqa: E731
+                           else "n/a")
+        lines.append(
+            f"  ceiling: nginx `return 302`, same wrk run: {fmt(nginx_r['req/s'])} req/s "
+            f"(= {vs(node_f, 'req/s')} node, {vs(ours_f, 'req/s')} ours), "
+            f"{fmt(nginx_r['server CPU-us/request'], 1)} CPU-us/request, "
+            f"wrk CPU {nginx_r['wrk CPU s']:.2f} s, {nginx_r['non-3xx / errors']} non-3xx / errors")
+        lines.append("")
+        ratios["redirect_ceiling_vs_node"] = ratio(nginx_r["req/s"], (node_f or {}).get("req/s"))
     node_i, ours_i = find("ingest", "node"), find("ingest", "ours")
     if node_i or ours_i:
         ratios["ingest"] = table(

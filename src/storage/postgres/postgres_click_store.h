@@ -107,8 +107,9 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
 
   static constexpr std::chrono::milliseconds kFoldInterval{2000};
 
-  // Visitor claims remembered per process (storage/common/first_visits.h): 8-16 bytes each.
-  static constexpr std::size_t kMaxKnownClaims = 4'000'000;
+  // Visitor claims remembered per process (storage/common/first_visits.h): 16-32 bytes each
+  // (slots at most half full) plus ~240 bytes per link-day, so ~32-64 MB at the bound.
+  static constexpr std::size_t kMaxKnownClaims = 2'000'000;
 
   Result<bool> fold(pg::Connection& db);
   void remember_claims(const std::vector<std::tuple<std::int64_t, TimeUs, std::uint64_t>>& claims);
