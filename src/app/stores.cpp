@@ -43,8 +43,10 @@ Result<Stores> open_postgres(const StoreConfig& config, bool migrate) {
   if (!store) return std::unexpected(store.error());
   auto clicks = (*store)->open_click_store(std::max(2, config.pool_size / 2));
   if (!clicks) return std::unexpected(clicks.error());
-  return assemble(std::shared_ptr<PostgresStore>(std::move(*store)),
-                  std::shared_ptr<PostgresClickStore>(std::move(*clicks)));
+  std::shared_ptr<PostgresClickStore> analytics = std::move(*clicks);
+  Stores stores = assemble(std::shared_ptr<PostgresStore>(std::move(*store)), analytics);
+  stores.postgres_clicks = analytics.get();
+  return stores;
 }
 
 }  // namespace

@@ -10,12 +10,15 @@
 
 namespace shortener {
 
+class PostgresClickStore;
+
 struct Stores {
   LinkStore* links = nullptr;
   AccountStore* accounts = nullptr;
   ClickStore* clicks = nullptr;
   StatsStore* stats = nullptr;
-  std::shared_ptr<void> link_owner;  // keeps the adapters alive
+  PostgresClickStore* postgres_clicks = nullptr;  // the same adapter, in production mode (metrics)
+  std::shared_ptr<void> link_owner;               // keeps the adapters alive
   std::shared_ptr<void> click_owner;
 };
 

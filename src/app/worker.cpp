@@ -21,6 +21,7 @@
 #include "metrics/request_metrics.h"
 #include "queue/redis/redis_click_queue.h"
 #include "redis/redis_config.h"
+#include "storage/postgres/postgres_click_store.h"
 #include "worker/periodic.h"
 
 namespace shortener {
@@ -106,6 +107,23 @@ void render_backlog(std::string& out, RedisClickQueue& stream, const RedisClient
                   static_cast<double>(q.dead_lettered));
 }
 
+void render_store_counters(std::string& out, const PostgresClickCounters& c) {
+  metrics::append(out, "shortener_click_rollup_folds_total", "counter",
+                  "Folds of pending rollup increments this process committed.",
+                  static_cast<double>(c.folds));
+  metrics::append(out, "shortener_click_rollup_fold_skips_total", "counter",
+                  "Folds this process left to another one that was folding.",
+                  static_cast<double>(c.fold_skips));
+  metrics::append(out, "shortener_click_rollup_fold_failures_total", "counter",
+                  "Folds that failed (the increments stay pending; stats stay exact).",
+                  static_cast<double>(c.fold_failures));
+  metrics::append(out, "shortener_click_rollup_fold_seconds_total", "counter",
+                  "Time spent in committed folds.", c.fold_seconds);
+  metrics::append(out, "shortener_click_store_copy_conflicts_total", "counter",
+                  "Batches whose COPY met an event stored before and went again as INSERT.",
+                  static_cast<double>(c.copy_conflicts));
+}
+
 Result<RedisConfig> redis_config(const std::string& url) {
   auto config = parse_redis_url(url);
   if (!config) std::cerr << "shortener: --redis-url: " << config.error().detail << "\n";
@@ -155,6 +173,8 @@ int run_worker(WorkerConfig config) {
         requests.render(out);
         worker_metrics.render(out, workers);
         render_backlog(out, stream, client);
+        if (stores->postgres_clicks != nullptr)
+          render_store_counters(out, stores->postgres_clicks->counters());
         return out;
       },
       [&]() -> std::string {

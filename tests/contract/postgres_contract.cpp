@@ -461,6 +461,38 @@ TEST_F(PostgresStoreTest, StatsAreTheSameWhetherIncrementsArePendingOrFolded) {
   expect_same(view(*again), before[3], "after an empty fold");
 }
 
+TEST_F(PostgresStoreTest, APendingBacklogIsFoldedInBoundedStepsWithoutChangingStats) {
+  ASSERT_TRUE(pg::migrate(schema_->url()));
+  auto store = PostgresClickStore::open(schema_->url());
+  ASSERT_TRUE(store) << store.error().detail;
+  // 9,000 pending rows, as if folds had failed for a while: one click of link 1 each.
+  schema_->sql("INSERT INTO " + schema_->name() +
+               ".pending_counts (shard, link_ids, minutes, clicks, uniques, bots) "
+               "SELECT 1, ARRAY[1::bigint], ARRAY[" +
+               std::to_string(kT0) +
+               " + (g % 60) * 60000000::bigint], ARRAY[1::bigint], ARRAY[0::bigint], "
+               "ARRAY[0::bigint] FROM generate_series(1, 9000) AS g");
+  StatsQuery q;
+  q.link_ids = {1};
+  q.from = kT0;
+  q.to = kT0 + kDay;
+  auto pending = (*store)->stats(q);
+  ASSERT_TRUE(pending) << pending.error().detail;
+  EXPECT_EQ(pending->total, 9000);
+
+  auto folded = (*store)->fold_pending();
+  ASSERT_TRUE(folded) << folded.error().detail;
+  EXPECT_TRUE(*folded);
+  EXPECT_EQ((*store)->counters().folds, 3u);  // 4,000 + 4,000 + 1,000 rows
+  EXPECT_EQ(pending_rows(*schema_), 0);
+  auto after = (*store)->stats(q);
+  ASSERT_TRUE(after) << after.error().detail;
+  EXPECT_EQ(after->total, 9000);
+  EXPECT_EQ(
+      schema_->sql("SELECT sum(clicks) FROM " + schema_->name() + ".rollup_minutely").int64(0, 0),
+      9000);
+}
+
 TEST_F(PostgresStoreTest, ProcessesWritingAndFoldingAtOnceCountEveryClickOnce) {
   ASSERT_TRUE(pg::migrate(schema_->url()));
   // Two stores stand for two worker processes; each has two writer threads and a folder.
@@ -554,8 +586,8 @@ TEST_F(PostgresStoreTest, TextThatIsNotUtf8IsStoredWithReplacementCharacters) {
     return true;
   }));
   const std::string fffd = "\xef\xbf\xbd";
-  EXPECT_EQ(referrers, (std::vector<std::string>{"a" + fffd + "b" + fffd + fffd + "(",
-                                                 fffd + "x"}));
+  EXPECT_EQ(referrers,
+            (std::vector<std::string>{"a" + fffd + "b" + fffd + fffd + "(", fffd + "x"}));
   EXPECT_EQ(cities[0], "S\xc3\xa3o Paulo");
 }
 

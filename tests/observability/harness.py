@@ -69,6 +69,11 @@ WORKER_METRICS = frozenset({
     "shortener_click_store_seconds",   # histogram: one batch's database write
     "shortener_click_stream_reclaimed_total",
     "shortener_click_stream_dead_lettered_total",
+    "shortener_click_rollup_folds_total",     # PostgreSQL: pending rollup increments folded
+    "shortener_click_rollup_fold_skips_total",
+    "shortener_click_rollup_fold_failures_total",
+    "shortener_click_rollup_fold_seconds_total",
+    "shortener_click_store_copy_conflicts_total",
     "shortener_redis_up",
     "shortener_redis_commands_total",
     "shortener_redis_errors_total",

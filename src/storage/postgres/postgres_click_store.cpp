@@ -281,8 +281,12 @@ Result<WriteResult> PostgresClickStore::write(std::vector<EnrichedClick>& clicks
     return propagate(stored);
   }
   remember_claims(batch->committed_claims());
-  // Folding only tidies: the batch is committed whatever happens to the fold.
-  if (fold_due()) (void)fold(**db);
+  // Folding only tidies: the batch is committed whatever happens to the fold. A fold that left
+  // rows behind (a backlog) makes the next write fold again at once.
+  if (fold_due()) {
+    auto folded = fold(**db);
+    if (folded && *folded == Fold::more) next_fold_ns_.store(0, std::memory_order_relaxed);
+  }
   return batch->finish();
 }
 
@@ -313,20 +317,56 @@ bool PostgresClickStore::fold_due() {
 Result<bool> PostgresClickStore::fold_pending() {
   auto db = pool_->acquire();
   if (!db) return propagate(db);
-  return fold(**db);
+  // A backlog (folds failed for a while) goes in kFoldRows steps, each its own transaction.
+  for (int step = 0;; ++step) {
+    auto folded = fold(**db);
+    if (!folded) return propagate(folded);
+    if (*folded != Fold::more || step == kMaxFoldSteps) return *folded != Fold::skipped;
+  }
 }
 
-Result<bool> PostgresClickStore::fold(pg::Connection& db) {
+PostgresClickCounters PostgresClickStore::counters() const {
+  return {.folds = folds_.load(),
+          .fold_skips = fold_skips_.load(),
+          .fold_failures = fold_failures_.load(),
+          .fold_seconds = static_cast<double>(fold_ns_.load()) / 1e9,
+          .copy_conflicts = copy_conflicts_.load()};
+}
+
+Result<PostgresClickStore::Fold> PostgresClickStore::fold(pg::Connection& db) {
+  const auto started = std::chrono::steady_clock::now();
+  auto folded = fold_once(db);
+  if (!folded) {
+    fold_failures_.fetch_add(1, std::memory_order_relaxed);
+  } else if (*folded == Fold::skipped) {
+    fold_skips_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    folds_.fetch_add(1, std::memory_order_relaxed);
+    fold_ns_.fetch_add(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - started)
+                                       .count()),
+        std::memory_order_relaxed);
+  }
+  return folded;
+}
+
+Result<PostgresClickStore::Fold> PostgresClickStore::fold_once(pg::Connection& db) {
   std::vector<std::pair<std::int64_t, TimeUs>> appended;  // (link, day), sorted
+  std::int64_t taken = 0;                                 // pending rows, both tables
   {
     auto tx = pg::Transaction::begin(db);
     if (!tx) return propagate(tx);
     auto locked = db.run(pg::stmt::kLockFold, Params());
     if (!locked) return propagate(locked);
-    if (!locked->boolean(0, 0)) return false;  // another process is folding; rolled back
-    if (auto ok = db.run(pg::stmt::kFoldCounts, Params()); !ok) return propagate(ok);
-    auto dims = db.run(pg::stmt::kTakePendingDims, Params(), /*binary_results=*/true);
+    if (!locked->boolean(0, 0)) return Fold::skipped;  // another process is folding; rolled back
+    auto counts = db.run(pg::stmt::kFoldCounts, Params().add(kFoldRows));
+    if (!counts) return propagate(counts);
+    taken = std::max(taken, counts->int64(0, 0));
+    auto dims =
+        db.run(pg::stmt::kTakePendingDims, Params().add(kFoldRows), /*binary_results=*/true);
     if (!dims) return propagate(dims);
+    if (dims->rows() > 0) taken = std::max(taken, binary_int64(*dims, 0, 3));
     pg::ArrayLiteral links, days, blobs;
     std::vector<std::string_view> run;  // the blobs of one (link, day): rows come sorted
     for (int r = 0; r < dims->rows(); ++r) {
@@ -353,7 +393,7 @@ Result<bool> PostgresClickStore::fold(pg::Connection& db) {
   }
   // Compaction only tidies: the fold is committed whatever happens to it.
   for (const auto& [link_id, day] : crowded_days(appended)) (void)compact_dims(db, link_id, day);
-  return true;
+  return taken >= kFoldRows ? Fold::more : Fold::done;
 }
 
 std::vector<std::pair<std::int64_t, TimeUs>> PostgresClickStore::crowded_days(

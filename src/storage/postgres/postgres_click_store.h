@@ -21,16 +21,16 @@
 //      row per link shard (link_id % 16) to pending_counts and pending_dims. A batch touches
 //      no rollup row, so concurrent writers never wait on each other's row locks.
 // Folding (fold_pending(): after a write every kFoldInterval per process, and in prune()), one
-// transaction, one process at a time (pg_try_advisory_xact_lock; the others skip): takes every
-// pending row, sums the counts per (link, minute) and upserts them into rollup_hourly and
-// rollup_minutely (`ON CONFLICT ... DO UPDATE SET clicks = r.clicks + excluded.clicks`, in
-// key order), and appends one rollup_daily_dims row per (link, day) with the summed blob.
-// With clicks spread over many links a batch touched ~1 rollup row per click in each of three
-// tables; a fold of ~2 s of batches touches each busy (link, minute) once (measured, bench/
-// reference.sh with BENCH_PG_STATEMENTS=1: rollups were ~half of the server's time).
-// After a fold, a link-day this process has appended kCompactAfter dimension rows to is
-// compacted: its rows are deleted and their sum inserted, in one short transaction of its own,
-// so stats() reads a bounded number of blobs per busy link-day. Concurrent compactions of one
+// transaction, one process at a time (pg_try_advisory_xact_lock; the others skip): takes the
+// oldest kFoldRows pending rows of each table (a backlog goes in several folds), sums the counts
+// per (link, minute) and upserts them into rollup_hourly and rollup_minutely (`ON CONFLICT ... DO
+// UPDATE SET clicks = r.clicks + excluded.clicks`, in key order), and appends one rollup_daily_dims
+// row per (link, day) with the summed blob. With clicks spread over many links a batch touched ~1
+// rollup row per click in each of three tables; a fold of ~2 s of batches touches each busy (link,
+// minute) once (measured, bench/ reference.sh with BENCH_PG_STATEMENTS=1: rollups were ~half of the
+// server's time). After a fold, a link-day this process has appended kCompactAfter dimension rows
+// to is compacted: its rows are deleted and their sum inserted, in one short transaction of its
+// own, so stats() reads a bounded number of blobs per busy link-day. Concurrent compactions of one
 // link-day are safe: each folds only the rows its DELETE saw.
 //
 // Every statement takes the whole batch as one array per column (unnest), so a batch is ~6
@@ -72,6 +72,14 @@ class Connection;
 struct Month;
 }  // namespace pg
 
+struct PostgresClickCounters {
+  std::uint64_t folds = 0;           // folds this process ran (committed)
+  std::uint64_t fold_skips = 0;      // another process was folding
+  std::uint64_t fold_failures = 0;   // failed folds (the increments stay pending: nothing lost)
+  double fold_seconds = 0;           // time in committed folds
+  std::uint64_t copy_conflicts = 0;  // batches whose COPY met a stored event (INSERT instead)
+};
+
 class PostgresClickStore final : public ClickStore, public StatsStore {
  public:
   // Like PostgresStore::open: connects `options.pool_size` connections to `url` (migrated
@@ -92,11 +100,14 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   // kFoldPerPrune a call).
   Result<void> prune(TimeUs raw_before, TimeUs minutes_before) override;
 
-  // Folds every pending rollup increment into the rollups (see above), unless another process
-  // is folding (false). write() calls it every kFoldInterval, prune() every time.
+  // Folds the pending rollup increments into the rollups (see above), kFoldRows pending rows of
+  // each table per transaction until none is left (at most kMaxFoldSteps), unless another
+  // process is folding (false). write() folds one step every kFoldInterval (at once again
+  // while a backlog remains), prune() calls this every time.
   Result<bool> fold_pending();
   // Batches whose COPY met an event stored before, and went again as INSERT (replays).
   std::uint64_t copy_conflicts() const { return copy_conflicts_.load(); }
+  PostgresClickCounters counters() const;
 
   Result<Stats> stats(const StatsQuery& query) override;
   Result<void> export_clicks(std::int64_t link_id, TimeUs from, TimeUs to,
@@ -111,7 +122,13 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   // (slots at most half full) plus ~240 bytes per link-day, so ~32-64 MB at the bound.
   static constexpr std::size_t kMaxKnownClaims = 2'000'000;
 
-  Result<bool> fold(pg::Connection& db);
+  // Pending rows (of each table) one fold takes: ~250 full batches, a few hundred ms.
+  static constexpr std::int64_t kFoldRows = 4000;
+  static constexpr int kMaxFoldSteps = 100;  // folds per fold_pending() call
+
+  enum class Fold { skipped, done, more };  // `more`: kFoldRows taken, some may be left
+  Result<Fold> fold(pg::Connection& db);    // fold_once, counted
+  Result<Fold> fold_once(pg::Connection& db);
   void remember_claims(const std::vector<std::tuple<std::int64_t, TimeUs, std::uint64_t>>& claims);
   // True for the one caller that should fold now (every kFoldInterval per process).
   bool fold_due();
@@ -130,6 +147,7 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   std::map<std::pair<std::int64_t, TimeUs>, int> dim_rows_;  // (link, day) -> rows appended
   std::atomic<std::int64_t> next_fold_ns_{0};                // steady clock
   std::atomic<std::uint64_t> copy_conflicts_{0};
+  std::atomic<std::uint64_t> folds_{0}, fold_skips_{0}, fold_failures_{0}, fold_ns_{0};
   std::mutex claims_mu_;
   storage::FirstVisits claims_;  // visitor claims seen committed: their clicks are not unique
   std::size_t claims_size_ = 0;

@@ -99,26 +99,30 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
     // One fold at a time per schema; a worker that does not get the lock leaves it to the other.
     {kLockFold,
      "SELECT pg_try_advisory_xact_lock(1936224114, hashtext(current_schema() || '/fold'))"},
-    // Takes every pending count, sums it per (link, minute) and adds the sums to both rollups,
-    // rows in key order (prune deletes minute rows too).
+    // Takes the oldest $1 pending count rows, sums them per (link, minute) and adds the sums to
+    // both rollups, rows in key order (prune deletes minute rows too); answers how many it took.
     {kFoldCounts,
-     "WITH taken AS (DELETE FROM pending_counts RETURNING link_ids, minutes, clicks, uniques, "
-     "bots), "
+     "WITH taken AS (DELETE FROM pending_counts WHERE id IN "
+     "(SELECT id FROM pending_counts ORDER BY id LIMIT $1) "
+     "RETURNING link_ids, minutes, clicks, uniques, bots), "
      "m AS (SELECT x.l, x.m, sum(x.c)::bigint AS c, sum(x.u)::bigint AS u, sum(x.b)::bigint AS b "
      "FROM taken, unnest(taken.link_ids, taken.minutes, taken.clicks, taken.uniques, taken.bots) "
      "AS x(l, m, c, u, b) GROUP BY x.l, x.m), "
      "hourly AS (INSERT INTO rollup_hourly AS r (link_id, hour, clicks, uniques, bot_clicks) "
      "SELECT l, " HOUR_OF(
          "m") ", sum(c), sum(u), sum(b) FROM m GROUP BY 1, 2 ORDER BY 1, 2 "
-              "ON CONFLICT (link_id, hour) DO UPDATE SET " COUNTS_UPDATE ") "
-              "INSERT INTO rollup_minutely AS r (link_id, minute, clicks, uniques, bot_clicks) "
-              "SELECT l, m, c, u, b FROM m ORDER BY 1, 2 "
-              "ON CONFLICT (link_id, minute) DO UPDATE SET " COUNTS_UPDATE},
-    // Takes every pending dimension blob; the caller sums them per (link, day) and appends.
+              "ON CONFLICT (link_id, hour) DO UPDATE SET " COUNTS_UPDATE " RETURNING 1), "
+              "minutely AS (INSERT INTO rollup_minutely AS r (link_id, minute, clicks, uniques, "
+              "bot_clicks) SELECT l, m, c, u, b FROM m ORDER BY 1, 2 "
+              "ON CONFLICT (link_id, minute) DO UPDATE SET " COUNTS_UPDATE " RETURNING 1) "
+              "SELECT count(*) FROM taken"},
+    // Takes the oldest $1 pending dimension rows; the caller sums their blobs per (link, day)
+    // and appends the sums. Each row also says how many pending rows were taken.
     {kTakePendingDims,
-     "WITH taken AS (DELETE FROM pending_dims RETURNING link_ids, days, counts) "
-     "SELECT x.l, x.d, x.c FROM taken, unnest(taken.link_ids, taken.days, taken.counts) "
-     "AS x(l, d, c) ORDER BY x.l, x.d"},
+     "WITH taken AS (DELETE FROM pending_dims WHERE id IN "
+     "(SELECT id FROM pending_dims ORDER BY id LIMIT $1) RETURNING link_ids, days, counts) "
+     "SELECT x.l, x.d, x.c, (SELECT count(*) FROM taken) FROM taken, "
+     "unnest(taken.link_ids, taken.days, taken.counts) AS x(l, d, c) ORDER BY x.l, x.d"},
     {kAddDailyDims,
      "INSERT INTO rollup_daily_dims (link_id, day, counts) "
      "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[])"},
