@@ -5,7 +5,7 @@
 // own, dropped at the end. Target: >= 30,000 clicks/s. The machine may be shared, so it also
 // reports the CPU time one batch costs the server (its backends, read from /proc: run it on the
 // database host) and this client: 1000 / (server + client ms) is the rate per core. Then times
-// stats() over what it wrote.
+// stats() over what it wrote, with the last writes' increments still pending, then folded.
 //
 //   build/bench/pg/pg_write_bench [postgres://... (default $SHORTENER_TEST_PG_URL)] [batches=300]
 #include <sys/resource.h>
@@ -230,6 +230,11 @@ int main(int argc, char** argv) {
     std::vector<std::int64_t> all(10'000);
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i) + 1;
     query_latency(**store, all, now - 86'400'000'000LL, now + 1, "stats: 10,000 links, 1 day");
+    // The same once nothing is pending: what reading the pending increments costs.
+    if (auto folded = (*store)->fold_pending(); !folded)
+      std::fprintf(stderr, "fold: %s\n", folded.error().detail.c_str());
+    query_latency(**store, {1}, now - 86'400'000'000LL, now + 1, "  folded: busiest link");
+    query_latency(**store, all, now - 86'400'000'000LL, now + 1, "  folded: 10,000 links");
   }
   (void)admin->exec("DROP SCHEMA " + schema + " CASCADE", "drop schema");
   return status;
