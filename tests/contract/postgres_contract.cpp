@@ -188,6 +188,20 @@ class PostgresStoreTest : public testing::Test {
     schema_ = std::make_unique<TestSchema>(server_url());
   }
 
+  // The schema migrated and a click store on it, or null after reporting why.
+  std::unique_ptr<PostgresClickStore> click_store(const PostgresOptions& options = {}) {
+    if (auto version = pg::migrate(schema_->url()); !version) {
+      ADD_FAILURE() << "migrate: " << version.error().detail;
+      return nullptr;
+    }
+    auto store = PostgresClickStore::open(schema_->url(), options);
+    if (!store) {
+      ADD_FAILURE() << "PostgresClickStore::open: " << store.error().detail;
+      return nullptr;
+    }
+    return std::move(*store);
+  }
+
   std::unique_ptr<TestSchema> schema_;
 };
 
@@ -307,25 +321,24 @@ TEST_F(PostgresStoreTest, ClicksLandInMonthlyPartitionsThatPruneDrops) {
   std::vector<EnrichedClick> late = {click_at(kT0 + kDay, "01KDW0000000000000000000A4")};
   ASSERT_TRUE((*store)->write(late));
   std::vector<EnrichedClick> replay = {click_at(kT0 + kDay, "01KDW0000000000000000000A4")};
-  EXPECT_EQ((*store)->copy_conflicts(), 0u);
+  EXPECT_EQ((*store)->counters().copy_conflicts, 0u);
   auto again = (*store)->write(replay);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->duplicates, 1u);
-  EXPECT_EQ((*store)->copy_conflicts(), 1u);  // the COPY met it; the INSERT skipped it
+  EXPECT_EQ((*store)->counters().copy_conflicts, 1u);  // the COPY met it; the INSERT skipped it
 }
 
 TEST_F(PostgresStoreTest, ABusyLinkDaysDimensionRowsAreFoldedWithoutChangingStats) {
-  ASSERT_TRUE(pg::migrate(schema_->url()));
-  auto store = PostgresClickStore::open(schema_->url());
-  ASSERT_TRUE(store) << store.error().detail;
+  auto store = click_store();
+  ASSERT_TRUE(store);
   constexpr int kBatches = 40;  // each fold appends one dimension row for link 1, day kT0
   for (int i = 0; i < kBatches; ++i) {
     EnrichedClick click =
         click_at(kT0 + i * 1000, "01KDW00000000000000000B" + std::to_string(100 + i));
     click.country = i % 2 == 0 ? "FR" : "DE";
     std::vector<EnrichedClick> batch = {click};
-    ASSERT_TRUE((*store)->write(batch));
-    auto folded = (*store)->fold_pending();
+    ASSERT_TRUE(store->write(batch));
+    auto folded = store->fold_pending();
     ASSERT_TRUE(folded) << folded.error().detail;
     EXPECT_TRUE(*folded);
   }
@@ -333,7 +346,7 @@ TEST_F(PostgresStoreTest, ABusyLinkDaysDimensionRowsAreFoldedWithoutChangingStat
                            ".rollup_daily_dims WHERE link_id = 1");
   EXPECT_LT(rows.int64(0, 0), kBatches / 2);  // compacted every kCompactAfter rows
   // Once the day is settled, prune folds what is left into one row.
-  ASSERT_TRUE((*store)->prune(0, kT0 + 3 * kDay));
+  ASSERT_TRUE(store->prune(0, kT0 + 3 * kDay));
   rows = schema_->sql("SELECT count(*) FROM " + schema_->name() +
                       ".rollup_daily_dims WHERE link_id = 1");
   EXPECT_EQ(rows.int64(0, 0), 1);
@@ -341,7 +354,7 @@ TEST_F(PostgresStoreTest, ABusyLinkDaysDimensionRowsAreFoldedWithoutChangingStat
   q.link_ids = {1};
   q.from = kT0;
   q.to = kT0 + kDay;
-  auto stats = (*store)->stats(q);
+  auto stats = store->stats(q);
   ASSERT_TRUE(stats) << stats.error().detail;
   ASSERT_EQ(stats->countries.size(), 2u);
   EXPECT_EQ(stats->countries[0].key, "DE");  // ties by value
@@ -389,9 +402,8 @@ std::int64_t pending_rows(TestSchema& schema) {
 }
 
 TEST_F(PostgresStoreTest, StatsAreTheSameWhetherIncrementsArePendingOrFolded) {
-  ASSERT_TRUE(pg::migrate(schema_->url()));
-  auto store = PostgresClickStore::open(schema_->url());
-  ASSERT_TRUE(store) << store.error().detail;
+  auto store = click_store();
+  ASSERT_TRUE(store);
   // 40 links over 3 shards' worth of ids, three days, minutes and hours apart, humans and bots,
   // a few visitors; written in 6 batches, the first of which may fold (write() folds every
   // 2 s): the rest stays pending.
@@ -411,7 +423,7 @@ TEST_F(PostgresStoreTest, StatsAreTheSameWhetherIncrementsArePendingOrFolded) {
   for (std::size_t b = 0; b < clicks.size(); b += 100) {
     std::vector<EnrichedClick> batch(clicks.begin() + static_cast<std::ptrdiff_t>(b),
                                      clicks.begin() + static_cast<std::ptrdiff_t>(b + 100));
-    auto written = (*store)->write(batch);
+    auto written = store->write(batch);
     ASSERT_TRUE(written) << written.error().detail;
     EXPECT_EQ(written->inserted, 100u);
   }
@@ -438,33 +450,32 @@ TEST_F(PostgresStoreTest, StatsAreTheSameWhetherIncrementsArePendingOrFolded) {
   }
   std::vector<StatsView> before;
   for (const StatsQuery& q : queries) {
-    auto stats = (*store)->stats(q);
+    auto stats = store->stats(q);
     ASSERT_TRUE(stats) << stats.error().detail;
     before.push_back(view(*stats));
   }
   EXPECT_EQ(before[1].total, 600 - 67);  // account-wide, by minute, humans only (67 bots)
   EXPECT_EQ(before[3].total, 600);
 
-  auto folded = (*store)->fold_pending();
+  auto folded = store->fold_pending();
   ASSERT_TRUE(folded) << folded.error().detail;
   EXPECT_TRUE(*folded);
   EXPECT_EQ(pending_rows(*schema_), 0);
   for (std::size_t i = 0; i < queries.size(); ++i) {
-    auto stats = (*store)->stats(queries[i]);
+    auto stats = store->stats(queries[i]);
     ASSERT_TRUE(stats) << stats.error().detail;
     expect_same(view(*stats), before[i], "query " + std::to_string(i));
   }
   // Nothing pending: a fold has nothing to do and changes nothing.
-  ASSERT_TRUE((*store)->fold_pending());
-  auto again = (*store)->stats(queries[3]);
+  ASSERT_TRUE(store->fold_pending());
+  auto again = store->stats(queries[3]);
   ASSERT_TRUE(again);
   expect_same(view(*again), before[3], "after an empty fold");
 }
 
 TEST_F(PostgresStoreTest, APendingBacklogIsFoldedInBoundedStepsWithoutChangingStats) {
-  ASSERT_TRUE(pg::migrate(schema_->url()));
-  auto store = PostgresClickStore::open(schema_->url());
-  ASSERT_TRUE(store) << store.error().detail;
+  auto store = click_store();
+  ASSERT_TRUE(store);
   // 9,000 pending rows, as if folds had failed for a while: one click of link 1 each.
   schema_->sql("INSERT INTO " + schema_->name() +
                ".pending_counts (shard, link_ids, minutes, clicks, uniques, bots) "
@@ -476,16 +487,16 @@ TEST_F(PostgresStoreTest, APendingBacklogIsFoldedInBoundedStepsWithoutChangingSt
   q.link_ids = {1};
   q.from = kT0;
   q.to = kT0 + kDay;
-  auto pending = (*store)->stats(q);
+  auto pending = store->stats(q);
   ASSERT_TRUE(pending) << pending.error().detail;
   EXPECT_EQ(pending->total, 9000);
 
-  auto folded = (*store)->fold_pending();
+  auto folded = store->fold_pending();
   ASSERT_TRUE(folded) << folded.error().detail;
   EXPECT_TRUE(*folded);
-  EXPECT_EQ((*store)->counters().folds, 3u);  // 4,000 + 4,000 + 1,000 rows
+  EXPECT_EQ(store->counters().folds, 3u);  // 4,000 + 4,000 + 1,000 rows
   EXPECT_EQ(pending_rows(*schema_), 0);
-  auto after = (*store)->stats(q);
+  auto after = store->stats(q);
   ASSERT_TRUE(after) << after.error().detail;
   EXPECT_EQ(after->total, 9000);
   EXPECT_EQ(
@@ -494,13 +505,11 @@ TEST_F(PostgresStoreTest, APendingBacklogIsFoldedInBoundedStepsWithoutChangingSt
 }
 
 TEST_F(PostgresStoreTest, ProcessesWritingAndFoldingAtOnceCountEveryClickOnce) {
-  ASSERT_TRUE(pg::migrate(schema_->url()));
   // Two stores stand for two worker processes; each has two writer threads and a folder.
   std::vector<std::unique_ptr<PostgresClickStore>> stores;
   for (int i = 0; i < 2; ++i) {
-    auto store = PostgresClickStore::open(schema_->url(), PostgresOptions{.pool_size = 3});
-    ASSERT_TRUE(store) << store.error().detail;
-    stores.push_back(std::move(*store));
+    stores.push_back(click_store(PostgresOptions{.pool_size = 3}));
+    ASSERT_TRUE(stores.back());
   }
   constexpr int kWriters = 4, kBatches = 15, kBatchSize = 50;
   std::atomic<int> failures{0}, writers_done{0};
@@ -563,24 +572,23 @@ TEST_F(PostgresStoreTest, ProcessesWritingAndFoldingAtOnceCountEveryClickOnce) {
 }
 
 TEST_F(PostgresStoreTest, TextThatIsNotUtf8IsStoredWithReplacementCharacters) {
-  ASSERT_TRUE(pg::migrate(schema_->url()));
-  auto store = PostgresClickStore::open(schema_->url());
-  ASSERT_TRUE(store) << store.error().detail;
+  auto store = click_store();
+  ASSERT_TRUE(store);
   // Through the COPY, and through the INSERT that a replay in the same batch forces.
   EnrichedClick copied = click_at(kT0 + 1000, "01KDW0000000000000000000D1");
   copied.referrer = std::string("a\0b\xff\xc3(", 6);
   copied.city = "S\xc3\xa3o Paulo";  // valid: kept as it is
   std::vector<EnrichedClick> batch = {copied};
-  ASSERT_TRUE((*store)->write(batch));
+  ASSERT_TRUE(store->write(batch));
   EnrichedClick inserted = click_at(kT0 + 2000, "01KDW0000000000000000000D2");
   inserted.referrer = "\x80x";
   batch = {copied, inserted};
-  auto mixed = (*store)->write(batch);
+  auto mixed = store->write(batch);
   ASSERT_TRUE(mixed) << mixed.error().detail;
   EXPECT_EQ(mixed->inserted, 1u);
   EXPECT_EQ(mixed->duplicates, 1u);
   std::vector<std::string> referrers, cities;
-  ASSERT_TRUE((*store)->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick& c) {
+  ASSERT_TRUE(store->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick& c) {
     referrers.push_back(c.referrer);
     cities.push_back(c.city);
     return true;
@@ -592,14 +600,13 @@ TEST_F(PostgresStoreTest, TextThatIsNotUtf8IsStoredWithReplacementCharacters) {
 }
 
 TEST_F(PostgresStoreTest, AReplayWhoseVisitorRowWasPrunedLeavesNoTrace) {
-  ASSERT_TRUE(pg::migrate(schema_->url()));
-  auto store = PostgresClickStore::open(schema_->url());
-  ASSERT_TRUE(store) << store.error().detail;
+  auto store = click_store();
+  ASSERT_TRUE(store);
   const EnrichedClick first = click_at(kT0 + 1000, "01KDW0000000000000000000C1");
   const EnrichedClick later = click_at(kT0 + 2000, "01KDW0000000000000000000C2");
   std::vector<EnrichedClick> batch = {first};
-  ASSERT_TRUE((*store)->write(batch));
-  ASSERT_TRUE((*store)->prune(0, kT0 + 3 * kDay));  // visitor rows of day kT0 go, raw rows stay
+  ASSERT_TRUE(store->write(batch));
+  ASSERT_TRUE(store->prune(0, kT0 + 3 * kDay));  // visitor rows of day kT0 go, raw rows stay
   const auto visitors = [&] {
     return schema_->sql("SELECT count(*) FROM " + schema_->name() + ".visitors").int64(0, 0);
   };
@@ -609,28 +616,28 @@ TEST_F(PostgresStoreTest, AReplayWhoseVisitorRowWasPrunedLeavesNoTrace) {
   // unique, whether or not the visitor row is still there.
   const EnrichedClick again = click_at(kT0 + 3000, "01KDW0000000000000000000C3");
   batch = {again};
-  ASSERT_TRUE((*store)->write(batch));
+  ASSERT_TRUE(store->write(batch));
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_FALSE(batch[0].unique);
   EXPECT_EQ(visitors(), 0);
 
   // Another process has not seen it: it asks the server, whose row is gone.
-  auto other = PostgresClickStore::open(schema_->url());
-  ASSERT_TRUE(other) << other.error().detail;
+  auto other = click_store();
+  ASSERT_TRUE(other);
   batch = {first};  // the replay claims the visitor row, then gives it back
-  auto replay = (*other)->write(batch);
+  auto replay = other->write(batch);
   ASSERT_TRUE(replay) << replay.error().detail;
   EXPECT_EQ(replay->duplicates, 1u);
   EXPECT_EQ(visitors(), 0);
 
   batch = {later, first};  // the claim passes to the next stored click, as in SQLite
-  auto mixed = (*other)->write(batch);
+  auto mixed = other->write(batch);
   ASSERT_TRUE(mixed) << mixed.error().detail;
   ASSERT_EQ(batch.size(), 1u);
   EXPECT_TRUE(batch[0].unique);
   EXPECT_EQ(visitors(), 1);
   bool stored_unique = false;
-  ASSERT_TRUE((*store)->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick& c) {
+  ASSERT_TRUE(store->export_clicks(1, kT0, kT0 + kDay, [&](const EnrichedClick& c) {
     if (c.id == later.id) stored_unique = c.unique;
     return true;
   }));

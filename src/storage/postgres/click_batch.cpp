@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -114,25 +115,40 @@ void ClickBatch::claimed(const PgResult& rows) {
   }
 }
 
-Params ClickBatch::click_params() const {
+namespace {
+
+// The 18 columns of a raw click, in the order of CLICK_COLUMNS (statements.cpp), handed to
+// `column` as std::string_view, std::int64_t or bool: the INSERT arrays and the COPY rows.
+template <typename Column>
+void each_column(const EnrichedClick& c, Column&& column) {
+  column(std::string_view(c.id));
+  column(c.link_id);
+  column(c.at);
+  for (const std::string* text : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
+                                  &c.browser, &c.browser_version, &c.os})
+    column(std::string_view(*text));
+  column(c.bot);
+  for (const std::string* text :
+       {&c.bot_reason, &c.visitor, &c.utm_source, &c.destination, &c.ip_prefix})
+    column(std::string_view(*text));
+  column(c.unique);
+}
+constexpr int kClickColumns = 18;
+
+}  // namespace
+
+std::vector<std::size_t> ClickBatch::pending_by_id() const {
   std::vector<std::size_t> by_id = pending_;
   std::sort(by_id.begin(), by_id.end(),
             [&](std::size_t a, std::size_t b) { return clicks_[a].id < clicks_[b].id; });
-  ArrayLiteral columns[18];
-  for (std::size_t i : by_id) {
-    const EnrichedClick& c = clicks_[i];
+  return by_id;
+}
+
+Params ClickBatch::click_params() const {
+  ArrayLiteral columns[kClickColumns];
+  for (std::size_t i : pending_by_id()) {
     int k = 0;
-    columns[k++].add(std::string_view(c.id));
-    columns[k++].add(c.link_id);
-    columns[k++].add(c.at);
-    for (const std::string* text : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
-                                    &c.browser, &c.browser_version, &c.os})
-      columns[k++].add(std::string_view(*text));
-    columns[k++].add(c.bot);
-    for (const std::string* text :
-         {&c.bot_reason, &c.visitor, &c.utm_source, &c.destination, &c.ip_prefix})
-      columns[k++].add(std::string_view(*text));
-    columns[k++].add(c.unique);
+    each_column(clicks_[i], [&](auto value) { columns[k++].add(value); });
   }
   Params params;
   for (ArrayLiteral& column : columns) params.add(column.take());
@@ -173,9 +189,7 @@ void put_text(std::string& out, std::string_view value) {
 }  // namespace
 
 std::string ClickBatch::click_copy() const {
-  std::vector<std::size_t> by_id = pending_;
-  std::sort(by_id.begin(), by_id.end(),
-            [&](std::size_t a, std::size_t b) { return clicks_[a].id < clicks_[b].id; });
+  const std::vector<std::size_t> by_id = pending_by_id();
   static constexpr std::string_view kSignature{"PGCOPY\n\xff\r\n\0", 11};
   std::string out;
   out.reserve(64 + by_id.size() * 320);
@@ -183,19 +197,17 @@ std::string ClickBatch::click_copy() const {
   put_u32(out, 0);  // flags
   put_u32(out, 0);  // header extension length
   for (std::size_t i : by_id) {
-    const EnrichedClick& c = clicks_[i];
-    put_u16(out, 18);  // fields, in the order of CLICK_COLUMNS (statements.cpp)
-    put_text(out, c.id);
-    put_int8(out, c.link_id);
-    put_int8(out, c.at);
-    for (const std::string* text : {&c.country, &c.region, &c.city, &c.referrer, &c.device,
-                                    &c.browser, &c.browser_version, &c.os})
-      put_text(out, *text);
-    put_bool(out, c.bot);
-    for (const std::string* text :
-         {&c.bot_reason, &c.visitor, &c.utm_source, &c.destination, &c.ip_prefix})
-      put_text(out, *text);
-    put_bool(out, c.unique);
+    put_u16(out, kClickColumns);
+    each_column(clicks_[i], [&](auto value) {
+      using T = decltype(value);
+      if constexpr (std::is_same_v<T, std::string_view>) {
+        put_text(out, value);
+      } else if constexpr (std::is_same_v<T, bool>) {
+        put_bool(out, value);
+      } else {
+        put_int8(out, value);
+      }
+    });
   }
   put_u16(out, 0xffff);  // trailer: -1
   return out;

@@ -75,6 +75,7 @@ class ClickBatch {
 
  private:
   std::map<std::pair<std::int64_t, TimeUs>, DimCountsBuilder> dim_counts() const;
+  std::vector<std::size_t> pending_by_id() const;  // pending_, sorted by event id
 
   std::vector<EnrichedClick>& clicks_;
   std::vector<std::size_t> pending_;     // distinct events (first of each id), oldest first

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "storage/postgres/arrays.h"
@@ -118,17 +119,9 @@ Result<void> store_batch(pg::Connection& db, pg::ClickBatch& batch, bool copy) {
 
 // The pending shards (statements.h) that may hold increments of `link_ids`.
 std::string shard_array(const std::vector<std::int64_t>& link_ids) {
-  std::vector<std::int64_t> shards;
-  for (std::int64_t id : link_ids) {
-    shards.push_back(id % pg::stmt::kPendingShards);
-    if (shards.size() > 4 * pg::stmt::kPendingShards) {  // many links: dedupe as we go
-      std::sort(shards.begin(), shards.end());
-      shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
-    }
-  }
-  std::sort(shards.begin(), shards.end());
-  shards.erase(std::unique(shards.begin(), shards.end()), shards.end());
-  return id_array(shards);
+  std::set<std::int64_t> shards;  // at most kPendingShards
+  for (std::int64_t id : link_ids) shards.insert(id % pg::stmt::kPendingShards);
+  return id_array(std::vector<std::int64_t>(shards.begin(), shards.end()));
 }
 
 // An int8 column of a result in binary format (network byte order).

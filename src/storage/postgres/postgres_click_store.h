@@ -105,8 +105,6 @@ class PostgresClickStore final : public ClickStore, public StatsStore {
   // process is folding (false). write() folds one step every kFoldInterval (at once again
   // while a backlog remains), prune() calls this every time.
   Result<bool> fold_pending();
-  // Batches whose COPY met an event stored before, and went again as INSERT (replays).
-  std::uint64_t copy_conflicts() const { return copy_conflicts_.load(); }
   PostgresClickCounters counters() const;
 
   Result<Stats> stats(const StatsQuery& query) override;

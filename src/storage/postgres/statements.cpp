@@ -61,10 +61,9 @@ constexpr std::pair<const char*, std::string_view> kLinkStatements[] = {
 #define PENDING_ROWS(SHARDS)                                                              \
   "FROM pending_counts AS p, unnest(p.link_ids, p.minutes, p.clicks, p.uniques, p.bots) " \
   "AS x(l, m, c, u, b) WHERE p.shard = ANY(" SHARDS "::integer[]) AND x.l = ANY($1::bigint[])"
-#define PENDING_MINUTES "SELECT x.l, x.m, x.c, x.u, x.b " PENDING_ROWS("$5")
-#define PENDING_HOURS "SELECT x.l, " HOUR_OF("x.m") " AS h, x.c, x.u, x.b " PENDING_ROWS("$5")
-#define PENDING_MINUTES_6 "SELECT x.l, x.m, x.c, x.u, x.b " PENDING_ROWS("$6")
-#define PENDING_HOURS_6 "SELECT x.l, " HOUR_OF("x.m") " AS h, x.c, x.u, x.b " PENDING_ROWS("$6")
+#define PENDING_MINUTES(SHARDS) "SELECT x.l, x.m, x.c, x.u, x.b " PENDING_ROWS(SHARDS)
+#define PENDING_HOURS(SHARDS) \
+  "SELECT x.l, " HOUR_OF("x.m") " AS h, x.c, x.u, x.b " PENDING_ROWS(SHARDS)
 
 // Batch writes take one array per column and unnest them: any batch size is one statement with
 // a fixed number of parameters. Rows arrive sorted by key, so concurrent batches lock the rows
@@ -148,14 +147,14 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
      "SELECT t, sum(c)::bigint, sum(u)::bigint, sum(b)::bigint FROM ("
      "SELECT hour / $4::bigint * $4::bigint AS t, clicks AS c, uniques AS u, bot_clicks AS b "
      "FROM rollup_hourly WHERE " LINK_SET " AND hour >= $2 AND hour < $3 "
-     "UNION ALL SELECT h / $4::bigint * $4::bigint, c, u, b FROM (" PENDING_HOURS
-     ") AS q WHERE h >= $2 AND h < $3) AS s GROUP BY t"},
+     "UNION ALL SELECT h / $4::bigint * $4::bigint, c, u, b FROM (" PENDING_HOURS(
+         "$5") ") AS q WHERE h >= $2 AND h < $3) AS s GROUP BY t"},
     {kSeriesMinutely,
      "SELECT t, sum(c)::bigint, sum(u)::bigint, sum(b)::bigint FROM ("
      "SELECT minute / $4::bigint * $4::bigint AS t, clicks AS c, uniques AS u, bot_clicks AS b "
      "FROM rollup_minutely WHERE " LINK_SET " AND minute >= $2 AND minute < $3 "
-     "UNION ALL SELECT m / $4::bigint * $4::bigint, c, u, b FROM (" PENDING_MINUTES
-     ") AS q WHERE m >= $2 AND m < $3) AS s GROUP BY t"},
+     "UNION ALL SELECT m / $4::bigint * $4::bigint, c, u, b FROM (" PENDING_MINUTES(
+         "$5") ") AS q WHERE m >= $2 AND m < $3) AS s GROUP BY t"},
     {kDailyDims,
      "SELECT counts FROM rollup_daily_dims WHERE " LINK_SET " AND day >= $2 AND day < $3 "
      "UNION ALL SELECT x.c FROM pending_dims AS p, unnest(p.link_ids, p.days, p.counts) "
@@ -165,14 +164,16 @@ constexpr std::pair<const char*, std::string_view> kClickStatements[] = {
      "SELECT l, sum(c + $4::bigint * b)::bigint AS n FROM ("
      "SELECT link_id AS l, clicks AS c, bot_clicks AS b FROM rollup_hourly "
      "WHERE " LINK_SET " AND hour >= $2 AND hour < $3 "
-     "UNION ALL SELECT l, c, b FROM (" PENDING_HOURS_6 ") AS q WHERE h >= $2 AND h < $3) AS s "
-     "GROUP BY l HAVING sum(c + $4::bigint * b) > 0 ORDER BY n DESC, l LIMIT $5"},
+     "UNION ALL SELECT l, c, b FROM (" PENDING_HOURS(
+         "$6") ") AS q WHERE h >= $2 AND h < $3) AS s "
+               "GROUP BY l HAVING sum(c + $4::bigint * b) > 0 ORDER BY n DESC, l LIMIT $5"},
     {kTopLinksMinutely,
      "SELECT l, sum(c + $4::bigint * b)::bigint AS n FROM ("
      "SELECT link_id AS l, clicks AS c, bot_clicks AS b FROM rollup_minutely "
      "WHERE " LINK_SET " AND minute >= $2 AND minute < $3 "
-     "UNION ALL SELECT l, c, b FROM (" PENDING_MINUTES_6 ") AS q WHERE m >= $2 AND m < $3) AS s "
-     "GROUP BY l HAVING sum(c + $4::bigint * b) > 0 ORDER BY n DESC, l LIMIT $5"},
+     "UNION ALL SELECT l, c, b FROM (" PENDING_MINUTES(
+         "$6") ") AS q WHERE m >= $2 AND m < $3) AS s "
+               "GROUP BY l HAVING sum(c + $4::bigint * b) > 0 ORDER BY n DESC, l LIMIT $5"},
     // Keyset pagination on (at, id), the order of clicks_by_link; ('', from) sorts before every
     // click at `from`. Each page is a statement of its own: a slow export holds no snapshot.
     {kExportPage,
@@ -186,8 +187,6 @@ const std::string_view kCopyClicks = "COPY clicks (" CLICK_COLUMNS ") FROM STDIN
 
 namespace {
 
-#undef PENDING_HOURS_6
-#undef PENDING_MINUTES_6
 #undef PENDING_HOURS
 #undef PENDING_MINUTES
 #undef PENDING_ROWS
