@@ -59,6 +59,7 @@ node_bin=${NODE:-node}
 nginx_bin=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 clk_tck=$(getconf CLK_TCK)
 ours_stream=clicks  # src/queue/redis: RedisClickQueueOptions::stream
+ours_length=clicks:length  # RedisClickQueueOptions::length_key: clicks in the stream
 
 die() { echo "reference.sh: $*" >&2; exit 1; }
 log() { echo "== $*" >&2; }
@@ -178,15 +179,19 @@ redirect_phase() {
     "$(cut -d' ' -f1 "$tmp/$system-srv.0" | tr '\n' ' ' | sed 's/ $//')")"
 }
 
-# Clicks queued or in flight. Node: BullMQ's wait + active lists; ours: the stream's length
-# (entries are XDELeted when acknowledged, after their batch committed).
+# Clicks queued or in flight. Node: BullMQ's wait + active lists; ours: the stream's click
+# counter (an entry holds a batch of clicks; it is XDELeted and its clicks subtracted when
+# acknowledged, after their batch committed), as RedisClickQueue::backlog() reads it.
 queue_len() {
   if [[ $1 == node ]]; then
     redis-cli -u "$redis_url" eval \
       "return redis.call('llen', KEYS[1]) + redis.call('llen', KEYS[2])" 2 \
       noderef:bull:clicks:wait noderef:bull:clicks:active
   else
-    redis-cli -u "$redis_url" xlen "$ours_stream"
+    redis-cli -u "$redis_url" eval \
+      "local n = redis.call('xlen', KEYS[1]) if n == 0 then return 0 end
+       return math.max(n, tonumber(redis.call('get', KEYS[2]) or '0'))" 2 \
+      "$ours_stream" "$ours_length"
   fi
 }
 
@@ -373,6 +378,7 @@ ours_ingest() {
   # Empty the stream (the redirect part's clicks); the consumer group stays.
   sleep 1
   redis-cli -u "$redis_url" xtrim "$ours_stream" maxlen 0 >/dev/null
+  redis-cli -u "$redis_url" del "$ours_length" >/dev/null
   # A build whose `worker` is not wired exits at once (code 2): find out before queueing. A
   # worker still running after 3 s is stopped again (the stream is empty: it took nothing).
   # shellcheck disable=SC2086
@@ -395,12 +401,12 @@ ours_ingest() {
   while ((n < clicks && SECONDS < deadline)); do
     round=$((round + 1))
     run_wrk "ours-prefill-$round" "$ours_url" 1s "$lib/click_mix.lua"
-    n=$(redis-cli -u "$redis_url" xlen "$ours_stream")
+    n=$(queue_len ours)
   done
-  # Until the server has shipped every buffered click: XLEN stable for 1 s (at most 30 s).
+  # Until the server has shipped every buffered click: the backlog stable for 1 s (at most 30 s).
   for _ in $(seq 30); do
     sleep 1
-    m=$(redis-cli -u "$redis_url" xlen "$ours_stream")
+    m=$(queue_len ours)
     [[ $m == "$n" ]] && break
     n=$m
   done

@@ -20,6 +20,7 @@ RedisClickQueueOptions redis_queue_options(const std::string& prefix) {
   RedisClickQueueOptions options;
   options.stream = prefix + options.stream;
   options.dead_stream = prefix + options.dead_stream;
+  options.length_key = prefix + options.length_key;
   return options;
 }
 

@@ -90,13 +90,14 @@ void render_backlog(std::string& out, RedisClickQueue& stream, const RedisClient
   render_redis_client(out, client, backlog.has_value());
   if (!backlog) return;  // unknown: no sample rather than a wrong one
   metrics::append(out, "shortener_click_queue_length", "gauge",
-                  "Entries in the Redis click stream (queued and in flight).",
+                  "Clicks in the Redis click stream (queued and in flight).",
                   static_cast<double>(backlog->length));
   metrics::append(out, "shortener_click_queue_pending", "gauge",
                   "Entries delivered to a worker and not yet acknowledged (consumer lag).",
                   static_cast<double>(backlog->pending));
   metrics::append(out, "shortener_click_dead_letters", "gauge",
-                  "Clicks in the dead-letter stream (see `shortener dead-letters`).",
+                  "Entries (batches of clicks) in the dead-letter stream (see `shortener "
+                  "dead-letters`).",
                   static_cast<double>(backlog->dead));
   auto q = stream.counters();
   metrics::append(out, "shortener_click_stream_reclaimed_total", "counter",
@@ -251,22 +252,26 @@ int run_dead_letters(const DeadLettersConfig& config) {
     std::cerr << "shortener: dead-letters list: " << letters.error().detail << "\n";
     return kStartupFailure;
   }
-  // One JSON object per line. The client address is left out: operators need the click's
-  // identity and why it failed, not who clicked.
+  // One JSON object per line, one per dead-lettered entry (a batch of clicks). The client address
+  // is left out: operators need the click's identity and why it failed, not who clicked.
   for (const DeadLetter& letter : *letters) {
     boost::json::object line{{"id", letter.id},
                              {"original_id", letter.original_id},
                              {"deliveries", letter.deliveries},
                              {"reason", letter.reason}};
-    if (letter.event)
-      line["event"] = boost::json::object{{"id", letter.event->id},
-                                          {"link_id", letter.event->link_id},
-                                          {"slug", letter.event->slug},
-                                          {"at_us", letter.event->at},
-                                          {"user_agent", letter.event->user_agent},
-                                          {"referer", letter.event->referer}};
-    else
-      line["event"] = nullptr;
+    if (letter.events) {
+      boost::json::array events;
+      for (const ClickEvent& event : *letter.events)
+        events.push_back(boost::json::object{{"id", event.id},
+                                             {"link_id", event.link_id},
+                                             {"slug", event.slug},
+                                             {"at_us", event.at},
+                                             {"user_agent", event.user_agent},
+                                             {"referer", event.referer}});
+      line["events"] = std::move(events);
+    } else {
+      line["events"] = nullptr;  // the payload could not be decoded
+    }
     std::cout << boost::json::serialize(line) << "\n";
   }
   std::cout.flush();

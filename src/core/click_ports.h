@@ -40,7 +40,9 @@ class ClickQueue {
   // Takes the events on success; on failure leaves `events` untouched for a retry.
   virtual Result<void> push(std::vector<ClickEvent>&& events) = 0;
   // Up to `max` events, waiting at most `wait` for the first one. Empty when none came or
-  // the queue is closed and drained.
+  // the queue is closed and drained. A queue that keeps pushed events in batches (Redis: one
+  // stream entry per batch) delivers and acknowledges whole batches, so a delivery exceeds
+  // `max` when one batch alone holds more.
   virtual Result<ClickDelivery> pop(std::size_t max, std::chrono::milliseconds wait) = 0;
   virtual Result<void> ack(const ClickDelivery& delivery) = 0;
   // Puts an unacknowledged delivery back (the store failed; retry later).

@@ -91,8 +91,13 @@ TEST_P(ClickQueueContract, EmptyPopWaitsThenAnswersEmpty) {
   EXPECT_LT(waited, milliseconds(2000));
 }
 
+// Pushed one at a time: a batching queue never splits a pushed batch (click_ports.h).
+void push_each(ClickQueue& queue, int from, int to) {
+  for (int n = from; n < to; ++n) push(queue, events(n, n + 1));
+}
+
 TEST_P(ClickQueueContract, PopTakesAtMostMax) {
-  push(a(), events(0, 5));
+  push_each(a(), 0, 5);
   EXPECT_EQ(pop(a(), 2).events.size(), 2u);
 }
 
@@ -119,7 +124,7 @@ TEST_P(ClickQueueContract, NackedEventsAreDeliveredAgain) {
 }
 
 TEST_P(ClickQueueContract, SizeCountsQueuedAndUnacknowledged) {
-  push(a(), events(0, 3));
+  push_each(a(), 0, 3);
   EXPECT_EQ(a().size(), 3u);
   ClickDelivery delivery = pop(a(), 2);
   ASSERT_EQ(delivery.events.size(), 2u);

@@ -107,6 +107,24 @@ TEST(RedisCodecs, RoundTripAndRejectDamage) {
   EXPECT_EQ(decoded->query, event.query);
   for (std::size_t cut = 0; cut < encoded.size(); ++cut)
     EXPECT_FALSE(decode_click_event(encoded.substr(0, cut))) << cut;
+
+  // A batch (one stream entry): every event back, in order; nothing truncated, padded, empty
+  // or claiming more events than its bytes could hold decodes.
+  std::vector<ClickEvent> batch{event, ClickEvent{.id = "01K", .link_id = -9, .slug = "\xff"}};
+  std::string bytes_of_batch = encode_click_batch(batch);
+  auto back_batch = decode_click_batch(bytes_of_batch);
+  ASSERT_TRUE(back_batch);
+  ASSERT_EQ(back_batch->size(), 2u);
+  EXPECT_EQ((*back_batch)[0].query, event.query);
+  EXPECT_EQ((*back_batch)[1].id, "01K");
+  EXPECT_EQ((*back_batch)[1].link_id, -9);
+  EXPECT_EQ((*back_batch)[1].slug, "\xff");
+  for (std::size_t cut = 0; cut < bytes_of_batch.size(); ++cut)
+    EXPECT_FALSE(decode_click_batch(bytes_of_batch.substr(0, cut))) << cut;
+  EXPECT_FALSE(decode_click_batch(bytes_of_batch + "x"));
+  EXPECT_FALSE(decode_click_batch(encode_click_batch({})));
+  EXPECT_FALSE(decode_click_batch(std::string("\x01\xff\xff\xff\xff\x0f", 6)));
+  EXPECT_FALSE(decode_click_batch(encoded));  // one event is not a batch
 }
 
 TEST(RedisUnavailable, FailuresAreValuesAndFast) {

@@ -2,12 +2,14 @@
 // dead letters, the length bound, a Redis restart mid-run, and XADD throughput.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <set>
 
 #include "adapter_factories.h"
 #include "cache/memory/memory_link_cache.h"
 #include "cache/redis/tiered_link_cache.h"
+#include "queue/redis/click_codec.h"
 #include "queue/redis/redis_click_queue.h"
 #include "queue/redis/spooling_click_queue.h"
 #include "redis_test_env.h"
@@ -35,6 +37,7 @@ std::vector<ClickEvent> events(int from, int to) {
 RedisClickQueueOptions stream_options(const std::string& stream, const char* consumer) {
   return RedisClickQueueOptions{.stream = stream,
                                 .dead_stream = stream + ":dead",
+                                .length_key = stream + ":length",
                                 .consumer = consumer,
                                 .claim_idle = milliseconds(200),
                                 .reclaim_interval = milliseconds(0),
@@ -52,20 +55,24 @@ TEST(RedisClickQueue, ReclaimsWhatADeadConsumerLeftPending) {
   ASSERT_TRUE(dead.push(events(0, 4)));
   auto taken = dead.pop(10, milliseconds(100));
   ASSERT_TRUE(taken && taken->events.size() == 4u);
+  ASSERT_TRUE(dead.push(events(4, 6)));  // queued behind: must stay counted throughout
   // "dead" never acks. Before claim_idle passes, its entries are not anyone else's.
-  auto early = alive.pop(10, milliseconds(50));
-  ASSERT_TRUE(early);
-  EXPECT_TRUE(early->events.empty());
+  RedisClickQueue bystander(client, stream_options(stream, "bystander"));
   std::this_thread::sleep_for(milliseconds(250));
-  auto reclaimed = alive.pop(10, milliseconds(50));
+  auto reclaimed = alive.pop(4, milliseconds(50));
   ASSERT_TRUE(reclaimed) << reclaimed.error().detail;
   ASSERT_EQ(reclaimed->events.size(), 4u);
   EXPECT_EQ(reclaimed->events[0].id, "ev0");
   ASSERT_TRUE(alive.ack(*reclaimed));
-  EXPECT_EQ(alive.size(), 0u);
-  EXPECT_EQ(alive.counters().reclaimed, 4u);
-  // The dead consumer's late ack (it was only slow) is harmless.
+  EXPECT_EQ(alive.size(), 2u);
+  EXPECT_EQ(alive.counters().reclaimed, 1u);  // one entry: the pushed batch
+  // The dead consumer's late ack (it was only slow) is harmless: nothing is counted twice.
   EXPECT_TRUE(dead.ack(*taken));
+  EXPECT_EQ(alive.size(), 2u);
+  auto rest = bystander.pop(10, milliseconds(100));
+  ASSERT_TRUE(rest && rest->events.size() == 2u);
+  ASSERT_TRUE(bystander.ack(*rest));
+  EXPECT_EQ(alive.size(), 0u);
 }
 
 std::size_t consumers(RedisClient& client, const std::string& stream) {
@@ -80,7 +87,8 @@ TEST(RedisClickQueue, LeavesTheGroupOnlyWithNothingPending) {
   RedisClickQueue holder(client, stream_options(stream, "holder"));
   RedisClickQueue done(client, stream_options(stream, "done"));
   ASSERT_TRUE(holder.ensure_group());
-  ASSERT_TRUE(holder.push(events(0, 4)));
+  ASSERT_TRUE(holder.push(events(0, 2)));
+  ASSERT_TRUE(holder.push(events(2, 4)));
   auto held = holder.pop(2, milliseconds(100));
   ASSERT_TRUE(held && held->events.size() == 2u);
   auto finished = done.pop(2, milliseconds(100));
@@ -111,12 +119,21 @@ TEST(RedisClickQueue, DeadLettersAfterMaxDeliveriesAndReplays) {
   std::string stream = unique_name("clicks");
   RedisClickQueue queue(client, stream_options(stream, "w"));
   ASSERT_TRUE(queue.ensure_group());
-  ASSERT_TRUE(queue.push(events(0, 2)));
+  ASSERT_TRUE(queue.push(events(0, 2)));  // two entries: one batch of 2, one of 1
+  ASSERT_TRUE(queue.push(events(2, 3)));
+  EXPECT_EQ(queue.size(), 3u);
   for (int delivery = 1; delivery <= 3; ++delivery) {
-    auto batch = queue.pop(10, milliseconds(100));
-    ASSERT_TRUE(batch) << batch.error().detail;
-    ASSERT_EQ(batch->events.size(), 2u) << "delivery " << delivery;
-    queue.nack(std::move(*batch));  // the store keeps failing
+    std::vector<ClickDelivery> batches;
+    std::size_t got = 0;
+    while (got < 3) {  // the first read asks for one entry: it does not know their size yet
+      auto batch = queue.pop(10, milliseconds(100));
+      ASSERT_TRUE(batch) << batch.error().detail;
+      ASSERT_FALSE(batch->events.empty()) << "delivery " << delivery << " after " << got;
+      got += batch->events.size();
+      batches.push_back(std::move(*batch));
+    }
+    EXPECT_EQ(got, 3u) << "delivery " << delivery;
+    for (ClickDelivery& batch : batches) queue.nack(std::move(batch));  // the store keeps failing
   }
   auto after = queue.pop(10, milliseconds(50));
   ASSERT_TRUE(after);
@@ -129,18 +146,23 @@ TEST(RedisClickQueue, DeadLettersAfterMaxDeliveriesAndReplays) {
   ASSERT_EQ(letters->size(), 2u);
   EXPECT_EQ((*letters)[0].deliveries, 3);
   EXPECT_EQ((*letters)[0].reason, "too many failed deliveries");
-  ASSERT_TRUE((*letters)[0].event);
-  EXPECT_EQ((*letters)[0].event->id, "ev0");
+  ASSERT_TRUE((*letters)[0].events);
+  ASSERT_EQ((*letters)[0].events->size(), 2u);
+  EXPECT_EQ((*letters)[0].events->at(0).id, "ev0");
+  EXPECT_EQ((*letters)[0].events->at(1).id, "ev1");
+  ASSERT_TRUE((*letters)[1].events && (*letters)[1].events->size() == 1u);
   auto page = queue.dead_letters(10, (*letters)[0].id);
   ASSERT_TRUE(page && page->size() == 1u);
 
   auto replayed = queue.replay_dead_letters({(*letters)[1].id, "0-1"});
   ASSERT_TRUE(replayed);
   EXPECT_EQ(*replayed, 1u);
+  EXPECT_EQ(queue.size(), 1u);
   auto again = queue.pop(10, milliseconds(100));
   ASSERT_TRUE(again && again->events.size() == 1u);
-  EXPECT_EQ(again->events[0].id, "ev1");
+  EXPECT_EQ(again->events[0].id, "ev2");
   ASSERT_TRUE(queue.ack(*again));
+  EXPECT_EQ(queue.size(), 0u);
   EXPECT_EQ(queue.dead_letters(10)->size(), 1u);
   EXPECT_EQ(*queue.replay_all_dead_letters(10), 1u);
   EXPECT_TRUE(queue.dead_letters(10)->empty());
@@ -160,7 +182,85 @@ TEST(RedisClickQueue, UndecodableEntriesGoStraightToDeadLetters) {
   auto letters = queue.dead_letters(10);
   ASSERT_TRUE(letters && letters->size() == 1u);
   EXPECT_EQ((*letters)[0].reason, "undecodable event");
-  EXPECT_FALSE((*letters)[0].event);
+  EXPECT_FALSE((*letters)[0].events);
+  ASSERT_TRUE(queue.ack(*batch));
+  EXPECT_EQ(queue.size(), 0u);
+}
+
+TEST(RedisClickQueue, OneEntryPerBatchAndTheBacklogInClicks) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  auto options = stream_options(unique_name("clicks"), "w");
+  options.entry_events = 10;
+  RedisClickQueue queue(client, options);
+  ASSERT_TRUE(queue.ensure_group());
+  ASSERT_TRUE(queue.push(events(0, 25)));  // entries of 10, 10 and 5
+  auto length = [&](const std::string& key) {
+    return as_integer(*client.command({"XLEN", key})).value_or(-1);
+  };
+  EXPECT_EQ(length(options.stream), 3);
+  EXPECT_EQ(queue.size(), 25u);
+  auto backlog = queue.backlog();
+  ASSERT_TRUE(backlog) << backlog.error().detail;
+  EXPECT_EQ((std::array{backlog->length, backlog->entries, backlog->pending}),
+            (std::array<std::size_t, 3>{25, 3, 0}));
+
+  // Whole entries, up to max; the rest of what a read took waits in this process.
+  auto first = queue.pop(15, milliseconds(100));
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_EQ(first->events.size(), 10u);
+  EXPECT_EQ(queue.in_flight(), 20u);  // the second entry, read too, waits for the next pop
+  auto second = queue.pop(15, milliseconds(100));
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_EQ(second->events.size(), 10u);
+  EXPECT_EQ(second->events.front().id, "ev10");
+  auto third = queue.pop(15, milliseconds(100));
+  ASSERT_TRUE(third) << third.error().detail;
+  EXPECT_EQ(third->events.size(), 5u);
+  EXPECT_EQ(third->events.back().id, "ev24");
+  EXPECT_EQ(queue.in_flight(), 25u);
+  ASSERT_TRUE(queue.ack(*first));
+  EXPECT_EQ(queue.size(), 15u);
+  ASSERT_TRUE(queue.ack(*second));
+  ASSERT_TRUE(queue.ack(*third));
+  EXPECT_EQ(queue.size(), 0u);
+  EXPECT_EQ(length(options.stream), 0);
+  EXPECT_EQ(as_integer(*client.command({"EXISTS", options.length_key})), 0);  // reset when empty
+
+  // One entry larger than max is delivered whole: it is acknowledged whole.
+  ASSERT_TRUE(queue.push(events(30, 38)));
+  auto whole = queue.pop(3, milliseconds(100));
+  ASSERT_TRUE(whole && whole->events.size() == 8u);
+  ASSERT_TRUE(queue.ack(*whole));
+
+  // Many small entries: the first read asks for few, the next ones for what is still wanted.
+  for (int n = 40; n < 70; ++n) ASSERT_TRUE(queue.push(events(n, n + 1)));
+  auto small = queue.pop(20, milliseconds(100));
+  ASSERT_TRUE(small) << small.error().detail;
+  EXPECT_EQ(small->events.size(), 20u);
+  ASSERT_TRUE(queue.ack(*small));
+  EXPECT_EQ(queue.size(), 10u);
+}
+
+TEST(RedisClickQueue, ReadsEntriesOfOneEventAsEarlierVersionsWroteThem) {
+  REDIS_OR_SKIP(config);
+  RedisClient client(*config);
+  auto options = stream_options(unique_name("clicks"), "w");
+  RedisClickQueue queue(client, options);
+  ASSERT_TRUE(queue.ensure_group());
+  for (const ClickEvent& e : events(0, 2))
+    ASSERT_TRUE(client.command({"XADD", options.stream, "*", "e", encode_click_event(e)}));
+  ASSERT_TRUE(queue.push(events(2, 4)));
+  EXPECT_EQ(queue.size(), 3u);  // no counter for the old entries: the stream's length is the floor
+  std::vector<std::string> seen;
+  for (int i = 0; i < 3 && seen.size() < 4; ++i) {
+    auto batch = queue.pop(10, milliseconds(100));
+    ASSERT_TRUE(batch) << batch.error().detail;
+    for (const ClickEvent& e : batch->events) seen.push_back(e.id);
+    ASSERT_TRUE(queue.ack(*batch));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"ev0", "ev1", "ev2", "ev3"}));
+  EXPECT_EQ(queue.size(), 0u);
 }
 
 TEST(RedisClickQueue, CreatesItsGroupWhenMissing) {
@@ -203,7 +303,8 @@ TEST(RedisRestart, UnavailableWhileDownThenEverythingRecovers) {
   RedisClient client(config);
   RedisClickQueue queue(client, stream_options("clicks", "w"));
   ASSERT_TRUE(queue.ensure_group());
-  ASSERT_TRUE(queue.push(events(0, 10)));
+  ASSERT_TRUE(queue.push(events(0, 5)));
+  ASSERT_TRUE(queue.push(events(5, 10)));
   auto in_flight = queue.pop(5, milliseconds(100));  // being stored when Redis goes down
   ASSERT_TRUE(in_flight && in_flight->events.size() == 5u);
   RedisLinkCache l2_a(client), l2_b(client);

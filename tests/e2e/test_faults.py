@@ -40,13 +40,14 @@ PID files inside their own directories). Every wait is bounded.
   commits of its last ~0.6 s although the worker was told they committed (and acknowledged
   them in the stream); production keeps PostgreSQL's default, on, and so does this class.
 - DeadLetterTest: a garbage entry XADDed to `<prefix>clicks` is moved to `<prefix>clicks:dead`
-  at once ("undecodable event") and `dead-letters list` shows it as a JSON line with `event`
+  at once ("undecodable event") and `dead-letters list` shows it as a JSON line with `events`
   null; `dead-letters replay --id` moves it back into the stream, where the worker dead-letters
   it again (new id, new origin). Then a realistic failure: the database refuses the click
   writes (INSERT on `clicks` revoked: SQLSTATE 42501), so a batch of clicks fails 5 deliveries
-  and is dead-lettered ("too many failed deliveries", deliveries 5, the event's slug and link
-  id listed); once the privilege is back, `replay --id` stores every click exactly once, with
-  its original event id, and a second replay of the same id finds nothing.
+  and its stream entries (one per shipped batch) are dead-lettered ("too many failed
+  deliveries", deliveries 5, each click's slug and link id listed); once the privilege is back,
+  `replay --id` stores every click exactly once, with its original event id, and a second replay
+  of the same id finds nothing.
 """
 
 from __future__ import annotations
@@ -613,9 +614,9 @@ class DeadLetterTest(unittest.TestCase):
         letters = self.await_dead_letters(prefix, lambda ls: len(ls) >= 1)
         self.assertEqual(len(letters), 1, letters)
         letter = letters[0]
-        self.assertEqual(set(letter), {"id", "original_id", "deliveries", "reason", "event"})
+        self.assertEqual(set(letter), {"id", "original_id", "deliveries", "reason", "events"})
         self.assertEqual((letter["original_id"], letter["reason"], letter["deliveries"],
-                          letter["event"]), (origin, "undecodable event", 1, None), letter)
+                          letter["events"]), (origin, "undecodable event", 1, None), letter)
         self.assertEqual(self.redis("XLEN", stream), "0", "the entry stayed in the click stream")
         probe = worker.client()
         self.addCleanup(probe.close)
@@ -630,7 +631,7 @@ class DeadLetterTest(unittest.TestCase):
         self.assertEqual(len(again), 1, again)
         self.assertNotEqual(again[0]["id"], letter["id"], again)
         self.assertNotEqual(again[0]["original_id"], origin, again)
-        self.assertEqual((again[0]["reason"], again[0]["deliveries"], again[0]["event"]),
+        self.assertEqual((again[0]["reason"], again[0]["deliveries"], again[0]["events"]),
                          ("undecodable event", 1, None), again)
         self.assertEqual(self.redis("XLEN", stream), "0")
         # The old id is gone: replaying it again finds nothing.
@@ -653,44 +654,55 @@ class DeadLetterTest(unittest.TestCase):
         # The cause: the database refuses click writes (SQLSTATE 42501, not a transient error).
         psql(self.database_url, "REVOKE INSERT ON clicks FROM CURRENT_USER")
         self.addCleanup(psql, self.database_url, "GRANT INSERT ON clicks TO CURRENT_USER")
-        # Clicks queued while no worker runs, so one worker batch takes them all.
+        # Clicks queued while no worker runs, so one worker batch takes them all. The stream
+        # holds one entry per shipped batch; `<prefix>clicks:length` counts the clicks in it.
         clicks = 3
         for _ in range(clicks):
             r = api.get(f"/{slug}", key=None, headers={"User-Agent": USER_AGENT})
             self.assertEqual(r.status, 302, r.describe())
         deadline = time.monotonic() + 10
-        while self.redis("XLEN", f"{prefix}clicks") != str(clicks):
+        while self.redis("GET", f"{prefix}clicks:length") != str(clicks):
             self.assertLess(time.monotonic(), deadline, "the clicks never reached the stream")
             time.sleep(0.05)
+        entries = int(self.redis("XLEN", f"{prefix}clicks"))
+        self.assertTrue(1 <= entries <= clicks, entries)
+
+        def dead_clicks(ls: list[dict]) -> int:
+            return sum(len(l["events"] or []) for l in ls)
 
         started = time.monotonic()
         worker = self.start_worker(prefix)
-        letters = self.await_dead_letters(prefix, lambda ls: len(ls) >= clicks)
+        letters = self.await_dead_letters(prefix, lambda ls: dead_clicks(ls) >= clicks)
         dead_after = time.monotonic() - started
-        self.assertEqual(len(letters), clicks, f"{letters}\n{worker.logs()}")
+        self.assertEqual(len(letters), entries, f"{letters}\n{worker.logs()}")
+        self.assertEqual(dead_clicks(letters), clicks, f"{letters}\n{worker.logs()}")
         for letter in letters:
             self.assertEqual((letter["reason"], letter["deliveries"]),
                              ("too many failed deliveries", 5), letter)
-            self.assertIsNotNone(letter["event"], letter)
-            self.assertEqual((letter["event"]["slug"], letter["event"]["link_id"],
-                              letter["event"]["user_agent"]), (slug, link_id, USER_AGENT), letter)
-        self.assertEqual(len({l["original_id"] for l in letters}), clicks)
-        event_ids = {l["event"]["id"] for l in letters}
+            self.assertTrue(letter["events"], letter)
+            for event in letter["events"]:
+                self.assertEqual((event["slug"], event["link_id"], event["user_agent"]),
+                                 (slug, link_id, USER_AGENT), letter)
+        self.assertEqual(len({l["original_id"] for l in letters}), entries)
+        event_ids = {e["id"] for l in letters for e in l["events"]}
         self.assertEqual(len(event_ids), clicks)
         self.assertEqual(self.redis("XLEN", f"{prefix}clicks"), "0")
+        self.assertEqual(self.redis("EXISTS", f"{prefix}clicks:length"), "0")
         probe = worker.client()
         self.addCleanup(probe.close)
         values = metrics(probe)
         self.assertGreaterEqual(values.get("shortener_click_store_failures_total", 0), 5, values)
-        self.assertEqual(values.get("shortener_click_dead_letters"), float(clicks))
+        self.assertEqual(values.get("shortener_click_dead_letters"), float(entries))
+        self.assertEqual(values.get("shortener_click_queue_length"), 0.0)
         self.assertEqual(api.get(f"/api/v1/links/{slug}/stats?bots=include").json()["total"], 0)
 
         # Fixed: the replayed entries are stored, each once, with their original event ids.
         psql(self.database_url, "GRANT INSERT ON clicks TO CURRENT_USER")
         ids = [arg for l in letters for arg in ("--id", l["id"])]
         result = self.cli(prefix, "replay", *ids)
+        plural = "" if entries == 1 else "s"
         self.assertEqual(result.stdout.strip(),
-                         f"replayed {clicks} dead letters into the click stream",
+                         f"replayed {entries} dead letter{plural} into the click stream",
                          result.describe())
         body = await_total(api, f"/api/v1/links/{slug}/stats", clicks, timeout=DRAIN_WAIT)
         self.assertEqual(body["total"], clicks, worker.logs())

@@ -5,12 +5,14 @@
 namespace shortener {
 
 namespace {
-constexpr std::uint8_t kVersion = 1;
-}
 
-std::string encode_click_event(const ClickEvent& e) {
-  ByteWriter out;
-  out.u8(kVersion);
+constexpr std::uint8_t kEventVersion = 1;
+constexpr std::uint8_t kBatchVersion = 1;
+// Smaller than any encoded event (11 fields, each at least one byte): a count above
+// bytes / kMinEventBytes is corrupt, and is refused before anything is allocated for it.
+constexpr std::size_t kMinEventBytes = 11;
+
+void write_event(ByteWriter& out, const ClickEvent& e) {
   out.str(e.id);
   out.i64(e.link_id);
   out.i64(e.account_id);
@@ -22,12 +24,9 @@ std::string encode_click_event(const ClickEvent& e) {
   out.str(e.accept_language);
   out.str(e.query);
   out.str(e.destination);
-  return std::move(out.bytes());
 }
 
-std::optional<ClickEvent> decode_click_event(std::string_view bytes) {
-  ByteReader in(bytes);
-  if (in.u8() != kVersion) return std::nullopt;
+ClickEvent read_event(ByteReader& in) {
   ClickEvent e;
   e.id = in.str();
   e.link_id = in.i64();
@@ -40,8 +39,44 @@ std::optional<ClickEvent> decode_click_event(std::string_view bytes) {
   e.accept_language = in.str();
   e.query = in.str();
   e.destination = in.str();
+  return e;
+}
+
+}  // namespace
+
+std::string encode_click_event(const ClickEvent& e) {
+  ByteWriter out;
+  out.u8(kEventVersion);
+  write_event(out, e);
+  return std::move(out.bytes());
+}
+
+std::optional<ClickEvent> decode_click_event(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kEventVersion) return std::nullopt;
+  ClickEvent e = read_event(in);
   if (!in.ok() || !in.at_end()) return std::nullopt;
   return e;
+}
+
+std::string encode_click_batch(std::span<const ClickEvent> events) {
+  ByteWriter out;
+  out.u8(kBatchVersion);
+  out.varint(events.size());
+  for (const ClickEvent& e : events) write_event(out, e);
+  return std::move(out.bytes());
+}
+
+std::optional<std::vector<ClickEvent>> decode_click_batch(std::string_view bytes) {
+  ByteReader in(bytes);
+  if (in.u8() != kBatchVersion) return std::nullopt;
+  std::uint64_t count = in.varint();
+  if (!in.ok() || count == 0 || count > bytes.size() / kMinEventBytes) return std::nullopt;
+  std::vector<ClickEvent> events;
+  events.reserve(count);
+  for (std::uint64_t i = 0; i < count && in.ok(); ++i) events.push_back(read_event(in));
+  if (!in.ok() || !in.at_end()) return std::nullopt;
+  return events;
 }
 
 }  // namespace shortener

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+#include <span>
 #include <thread>
 
 #include "queue/redis/click_codec.h"
@@ -39,6 +41,31 @@ Result<const RedisValue*> exec_result(const Result<std::vector<RedisValue>>& rep
 // The replies must outlive the pointer: a temporary would not.
 Result<const RedisValue*> exec_result(Result<std::vector<RedisValue>>&&, std::string_view) = delete;
 
+// KEYS: the stream, its click counter. ARGV: the group, then per entry its id and clicks.
+// Answers the backlog in clicks. An entry another consumer acknowledged already (it reclaimed
+// it) is not subtracted twice. The counter can drift (entries trimmed by MAXLEN, or written
+// by an earlier version without it): it is reset whenever the stream is empty, and the stream's
+// own length is the floor.
+constexpr std::string_view kSettleScript = R"lua(
+local settled = 0
+for i = 2, #ARGV, 2 do
+  if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 then
+    redis.call('XDEL', KEYS[1], ARGV[i])
+    settled = settled + tonumber(ARGV[i + 1])
+  end
+end
+local entries = redis.call('XLEN', KEYS[1])
+if entries == 0 then
+  redis.call('DEL', KEYS[2])
+  return 0
+end
+return math.max(redis.call('DECRBY', KEYS[2], settled), entries)
+)lua";
+
+std::size_t clamp_count(long long n) {
+  return static_cast<std::size_t>(std::max(n, 0LL));
+}
+
 }  // namespace
 
 RedisClickQueue::RedisClickQueue(RedisClient& client, RedisClickQueueOptions options)
@@ -48,6 +75,8 @@ RedisClickQueue::RedisClickQueue(RedisClient& client, RedisClickQueueOptions opt
       dead_max_length_text_(std::to_string(options_.dead_max_length)),
       claim_idle_text_(std::to_string(options_.claim_idle.count())) {
   if (options_.consumer.empty()) options_.consumer = default_consumer();
+  options_.entry_events = std::max<std::size_t>(options_.entry_events, 1);
+  entry_estimate_ = options_.entry_events;
 }
 
 Result<void> RedisClickQueue::ensure_group() {
@@ -65,18 +94,23 @@ Result<void> RedisClickQueue::push(std::vector<ClickEvent>&& events) {
   if (length_.load() >= options_.max_length && size() >= options_.max_length) {
     push_failures_.fetch_add(1, std::memory_order_relaxed);
     return fail(Errc::unavailable, "click stream is full (" + std::to_string(length_.load()) +
-                                       " entries): workers are not keeping up");
+                                       " clicks): workers are not keeping up");
   }
-  for (std::size_t begin = 0; begin < events.size(); begin += options_.push_chunk) {
-    std::size_t end = std::min(events.size(), begin + options_.push_chunk);
+  std::span<const ClickEvent> all(events);
+  std::size_t chunk = std::max(options_.push_chunk, options_.entry_events);
+  for (std::size_t begin = 0; begin < all.size(); begin += chunk) {
+    auto part = all.subspan(begin, std::min(chunk, all.size() - begin));
     std::vector<std::string> payloads;
-    payloads.reserve(end - begin);
+    payloads.reserve(part.size() / options_.entry_events + 1);
     std::vector<RedisArgs> commands{{"MULTI"}};
-    for (std::size_t i = begin; i < end; ++i) {
-      payloads.push_back(encode_click_event(events[i]));
+    for (std::size_t at = 0; at < part.size(); at += options_.entry_events) {
+      payloads.push_back(
+          encode_click_batch(part.subspan(at, std::min(options_.entry_events, part.size() - at))));
       commands.push_back(
-          {"XADD", options_.stream, "MAXLEN", "~", max_length_text_, "*", "e", payloads.back()});
+          {"XADD", options_.stream, "MAXLEN", "~", max_length_text_, "*", "b", payloads.back()});
     }
+    std::string clicks = std::to_string(part.size());
+    commands.push_back({"INCRBY", options_.length_key, clicks});
     commands.push_back({"XLEN", options_.stream});
     commands.push_back({"EXEC"});
     auto replies = client_.pipeline(commands);
@@ -87,7 +121,11 @@ Result<void> RedisClickQueue::push(std::vector<ClickEvent>&& events) {
       push_failures_.fetch_add(1, std::memory_order_relaxed);
       return std::unexpected(exec.error());
     }
-    note_length((*exec)->elements.back());
+    const auto& results = (*exec)->elements;
+    if (results.size() >= 2) {
+      length_.store(std::max(clamp_count(as_integer(results[results.size() - 2]).value_or(0)),
+                             clamp_count(as_integer(results.back()).value_or(0))));
+    }
   }
   pushed_.fetch_add(events.size(), std::memory_order_relaxed);
   events.clear();
@@ -95,23 +133,23 @@ Result<void> RedisClickQueue::push(std::vector<ClickEvent>&& events) {
 }
 
 Result<ClickDelivery> RedisClickQueue::pop(std::size_t max, std::chrono::milliseconds wait) {
+  max = std::max<std::size_t>(max, 1);
+  if (ClickDelivery ready = take(max); !ready.events.empty()) return ready;
   if (closed_) {
     std::this_thread::sleep_for(wait);  // no new work; do not let the caller's loop spin
     return ClickDelivery{};
   }
   retry_acks();
-  auto retried = redeliver(max);
-  if (!retried) return failed(retried.error(), wait);
-  if (!retried->events.empty()) return retried;
+  if (auto retried = redeliver(max); !retried) return failed(retried.error(), wait);
+  if (ClickDelivery ready = take(max); !ready.events.empty()) return ready;
   if (reclaim_due()) {
     auto reclaimed = reclaim_idle(max);
     reclaiming_ = false;
     if (!reclaimed) return failed(reclaimed.error(), wait);
-    if (!reclaimed->events.empty()) return reclaimed;
+    if (ClickDelivery ready = take(max); !ready.events.empty()) return ready;
   }
-  auto fresh = read_new(max, wait);
-  if (!fresh) return failed(fresh.error(), wait);
-  return fresh;
+  if (auto fresh = read_new(max, wait); !fresh) return failed(fresh.error(), wait);
+  return take(max);
 }
 
 Result<ClickDelivery> RedisClickQueue::failed(Error error, std::chrono::milliseconds wait) {
@@ -120,48 +158,61 @@ Result<ClickDelivery> RedisClickQueue::failed(Error error, std::chrono::millisec
   return std::unexpected(std::move(error));
 }
 
-Result<ClickDelivery> RedisClickQueue::read_new(std::size_t max, std::chrono::milliseconds wait) {
-  std::string count = std::to_string(std::max<std::size_t>(max, 1));
+Result<void> RedisClickQueue::read_new(std::size_t max, std::chrono::milliseconds wait) {
+  // A first read sized by the last estimate; when it was too cautious (every entry asked for
+  // came, yet fewer clicks than wanted), a few more without blocking, sized by what it found.
+  constexpr int kMaxReads = 4;
+  std::size_t wanted = max;
   std::string block = std::to_string(wait.count());
-  RedisArgs args{"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT", count};
-  if (wait.count() > 0) {  // BLOCK 0 would wait forever
-    args.push_back("BLOCK");
-    args.push_back(block);
+  for (int read = 0; read < kMaxReads; ++read) {
+    std::size_t asked = entries_for(wanted);
+    std::string count = std::to_string(asked);
+    RedisArgs args{"XREADGROUP", "GROUP", options_.group, options_.consumer, "COUNT", count};
+    if (read == 0 && wait.count() > 0) {  // BLOCK 0 would wait forever
+      args.push_back("BLOCK");
+      args.push_back(block);
+    }
+    args.insert(args.end(), {"STREAMS", options_.stream, ">"});
+    auto reply = client_.command(args, wait);
+    if (!reply && is_redis_error(reply.error(), "NOGROUP")) {
+      if (auto created = ensure_group(); !created) return std::unexpected(created.error());
+      reply = client_.command(args, wait);
+    }
+    if (!reply) return read == 0 ? std::unexpected(reply.error()) : Result<void>{};
+    if (!reply->is_array() || reply->elements.empty()) return {};  // nil: timed out
+    RedisValue& streams = *reply;
+    if (streams.elements[0].elements.size() != 2) return {};
+    auto& entries = streams.elements[0].elements[1].elements;
+    std::size_t got = entries.size();
+    auto clicks = stash(std::move(entries));
+    if (!clicks) return std::unexpected(clicks.error());
+    if (got < asked || *clicks >= wanted) return {};
+    wanted -= *clicks;
   }
-  args.insert(args.end(), {"STREAMS", options_.stream, ">"});
-  auto reply = client_.command(args, wait);
-  if (!reply && is_redis_error(reply.error(), "NOGROUP")) {
-    if (auto created = ensure_group(); !created) return std::unexpected(created.error());
-    reply = client_.command(args, wait);
-  }
-  if (!reply) return std::unexpected(reply.error());
-  if (!reply->is_array() || reply->elements.empty()) return ClickDelivery{};  // nil: timed out
-  RedisValue& streams = *reply;
-  if (streams.elements[0].elements.size() != 2) return ClickDelivery{};
-  return deliver(std::move(streams.elements[0].elements[1].elements));
+  return {};
 }
 
-Result<ClickDelivery> RedisClickQueue::redeliver(std::size_t max) {
+Result<void> RedisClickQueue::redeliver(std::size_t max) {
   std::vector<std::string> ids;
   {
     std::lock_guard lock(mutex_);
-    while (!retry_.empty() && ids.size() < max) {
+    for (std::size_t n = entries_for(max); !retry_.empty() && ids.size() < n;) {
       ids.push_back(std::move(retry_.front()));
       retry_.pop_front();
     }
   }
-  if (ids.empty()) return ClickDelivery{};
+  if (ids.empty()) return {};
   RedisArgs args{"XCLAIM", options_.stream, options_.group, options_.consumer, "0"};
   args.insert(args.end(), ids.begin(), ids.end());
   auto reply = client_.command(args);
   // The group is gone (a server that lost its data): so are the entries; nothing to retry.
-  if (!reply && is_redis_error(reply.error(), "NOGROUP")) return ClickDelivery{};
+  if (!reply && is_redis_error(reply.error(), "NOGROUP")) return {};
   if (!reply) {
     std::lock_guard lock(mutex_);
     retry_.insert(retry_.begin(), ids.begin(), ids.end());
     return std::unexpected(reply.error());
   }
-  return deliver_claimed(std::move(reply->elements));
+  return stash_claimed(std::move(reply->elements));
 }
 
 bool RedisClickQueue::reclaim_due() {
@@ -172,17 +223,17 @@ bool RedisClickQueue::reclaim_due() {
   return true;
 }
 
-Result<ClickDelivery> RedisClickQueue::reclaim_idle(std::size_t max) {
+Result<void> RedisClickQueue::reclaim_idle(std::size_t max) {
   std::string cursor;
   {
     std::lock_guard lock(mutex_);
     cursor = claim_cursor_;
   }
-  std::string count = std::to_string(std::max<std::size_t>(max, 1));
+  std::string count = std::to_string(entries_for(max));
   auto reply = client_.command({"XAUTOCLAIM", options_.stream, options_.group, options_.consumer,
                                 claim_idle_text_, cursor, "COUNT", count});
   // No group yet (or the server lost it): nothing pending; read_new() creates it.
-  if (!reply && is_redis_error(reply.error(), "NOGROUP")) return ClickDelivery{};
+  if (!reply && is_redis_error(reply.error(), "NOGROUP")) return {};
   if (!reply) return std::unexpected(reply.error());
   if (!reply->is_array() || reply->elements.size() < 2)
     return fail(Errc::internal, "redis: unexpected XAUTOCLAIM reply");
@@ -193,11 +244,11 @@ Result<ClickDelivery> RedisClickQueue::reclaim_idle(std::size_t max) {
     if (claim_cursor_ != "0-0") next_reclaim_ = std::chrono::steady_clock::now();
   }
   reclaimed_.fetch_add(reply->elements[1].elements.size(), std::memory_order_relaxed);
-  return deliver_claimed(std::move(reply->elements[1].elements));
+  return stash_claimed(std::move(reply->elements[1].elements));
 }
 
-Result<ClickDelivery> RedisClickQueue::deliver_claimed(std::vector<RedisValue> entries) {
-  if (entries.empty()) return ClickDelivery{};
+Result<void> RedisClickQueue::stash_claimed(std::vector<RedisValue> entries) {
+  if (entries.empty()) return {};
   // The claim counted a delivery; how many so far decides between delivering and dead-lettering.
   std::vector<RedisArgs> queries;
   for (const RedisValue& entry : entries) {
@@ -230,25 +281,29 @@ Result<ClickDelivery> RedisClickQueue::deliver_claimed(std::vector<RedisValue> e
     if (auto moved = dead_letter(exhausted, counts, "too many failed deliveries"); !moved)
       return std::unexpected(moved.error());
   }
-  return deliver(std::move(deliverable));
+  if (auto stashed = stash(std::move(deliverable)); !stashed)
+    return std::unexpected(stashed.error());
+  return {};
 }
 
-Result<ClickDelivery> RedisClickQueue::deliver(std::vector<RedisValue> entries) {
-  ClickDelivery delivery;
-  std::vector<std::string> ids;
+Result<std::size_t> RedisClickQueue::stash(std::vector<RedisValue> entries) {
+  std::vector<Entry> decoded;
   std::vector<RedisValue> undecodable;
-  delivery.events.reserve(entries.size());
+  decoded.reserve(entries.size());
+  std::size_t largest = 0, clicks = 0;
   for (RedisValue& entry : entries) {
     const std::string* id = stream::id(entry);
-    const std::string* payload = stream::field(entry, "e");
     if (id == nullptr) continue;
-    auto event = payload ? decode_click_event(*payload) : std::nullopt;
-    if (!event) {
-      if (payload) undecodable.push_back(std::move(entry));
-      continue;  // no payload: deleted (trimmed) while pending, nothing left to deliver
+    stream::Payload payload = stream::payload(entry);
+    if (payload.bytes == nullptr) continue;  // deleted (trimmed) while pending: nothing to deliver
+    auto events = stream::decode(payload);
+    if (!events) {
+      undecodable.push_back(std::move(entry));
+      continue;
     }
-    ids.push_back(*id);
-    delivery.events.push_back(std::move(*event));
+    largest = std::max(largest, events->size());
+    clicks += events->size();
+    decoded.push_back(Entry{*id, std::move(*events)});
   }
   if (!undecodable.empty()) {
     if (auto moved = dead_letter(undecodable, std::vector<std::int64_t>(undecodable.size(), 1),
@@ -256,57 +311,98 @@ Result<ClickDelivery> RedisClickQueue::deliver(std::vector<RedisValue> entries) 
         !moved)
       return std::unexpected(moved.error());
   }
-  if (ids.empty()) return ClickDelivery{};
-  delivered_.fetch_add(ids.size(), std::memory_order_relaxed);
+  if (largest > 0) entry_estimate_ = largest;
+  {
+    std::lock_guard lock(mutex_);
+    for (Entry& entry : decoded) taken_.push_back(std::move(entry));
+  }
+  return clicks;
+}
+
+ClickDelivery RedisClickQueue::take(std::size_t max) {
+  ClickDelivery delivery;
+  std::vector<Settle> settles;
   std::lock_guard lock(mutex_);
+  while (!taken_.empty() && (delivery.events.empty() ||
+                             delivery.events.size() + taken_.front().events.size() <= max)) {
+    Entry& entry = taken_.front();
+    settles.push_back(Settle{std::move(entry.id), entry.events.size()});
+    if (delivery.events.empty()) {
+      delivery.events = std::move(entry.events);
+    } else {
+      delivery.events.insert(delivery.events.end(), std::make_move_iterator(entry.events.begin()),
+                             std::make_move_iterator(entry.events.end()));
+    }
+    taken_.pop_front();
+  }
+  if (settles.empty()) return delivery;
+  delivered_.fetch_add(delivery.events.size(), std::memory_order_relaxed);
   delivery.token = next_token_++;
-  in_flight_.emplace(delivery.token, std::move(ids));
+  in_flight_.emplace(delivery.token, std::move(settles));
   return delivery;
 }
 
+std::size_t RedisClickQueue::entries_for(std::size_t max) const {
+  return std::max<std::size_t>(1, max / std::max<std::size_t>(1, entry_estimate_.load()));
+}
+
 Result<void> RedisClickQueue::ack(const ClickDelivery& delivery) {
-  std::vector<std::string> ids;
+  std::vector<Settle> entries;
   {
     std::lock_guard lock(mutex_);
     auto found = in_flight_.find(delivery.token);
     if (found == in_flight_.end()) return {};  // already acknowledged
-    ids = std::move(found->second);
+    entries = std::move(found->second);
     in_flight_.erase(found);
   }
-  if (auto done = acknowledge(ids); !done) {
+  if (auto done = acknowledge(entries); !done) {
     // Still pending in Redis: retried on the next pop; if this process dies first, another
     // worker reclaims and stores them again, which the store absorbs.
     errors_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
-    failed_acks_.insert(failed_acks_.end(), ids.begin(), ids.end());
+    failed_acks_.insert(failed_acks_.end(), std::make_move_iterator(entries.begin()),
+                        std::make_move_iterator(entries.end()));
     return done;
   }
   return {};
 }
 
 void RedisClickQueue::retry_acks() {
-  std::vector<std::string> ids;
+  std::vector<Settle> entries;
   {
     std::lock_guard lock(mutex_);
     if (failed_acks_.empty()) return;
-    ids.swap(failed_acks_);
+    entries.swap(failed_acks_);
   }
-  if (!acknowledge(ids)) {
+  if (!acknowledge(entries)) {
     std::lock_guard lock(mutex_);
-    failed_acks_.insert(failed_acks_.end(), ids.begin(), ids.end());
+    failed_acks_.insert(failed_acks_.end(), std::make_move_iterator(entries.begin()),
+                        std::make_move_iterator(entries.end()));
   }
 }
 
-Result<void> RedisClickQueue::acknowledge(const std::vector<std::string>& ids) {
-  RedisArgs xack{"XACK", options_.stream, options_.group};
-  RedisArgs xdel{"XDEL", options_.stream};
-  xack.insert(xack.end(), ids.begin(), ids.end());
-  xdel.insert(xdel.end(), ids.begin(), ids.end());
-  const RedisArgs commands[] = {{"MULTI"}, xack, xdel, {"EXEC"}};
-  auto replies = client_.pipeline(commands);
-  auto exec = exec_result(replies, "XACK");
-  if (!exec) return std::unexpected(exec.error());
-  acked_.fetch_add(ids.size(), std::memory_order_relaxed);
+RedisArgs RedisClickQueue::settle_command(const std::vector<Settle>& entries,
+                                          std::vector<std::string>& numbers) const {
+  numbers.clear();
+  numbers.reserve(entries.size());
+  RedisArgs args{"EVAL", kSettleScript, "2", options_.stream, options_.length_key, options_.group};
+  for (const Settle& entry : entries) {
+    numbers.push_back(std::to_string(entry.events));
+    args.push_back(entry.id);
+    args.push_back(numbers.back());
+  }
+  return args;
+}
+
+Result<void> RedisClickQueue::acknowledge(const std::vector<Settle>& entries) {
+  std::vector<std::string> numbers;
+  auto reply = client_.command(settle_command(entries, numbers));
+  if (!reply) return std::unexpected(reply.error());
+  if (reply->is_error()) return fail(Errc::internal, "redis: acknowledging: " + reply->str);
+  note_length(*reply);
+  std::size_t clicks = 0;
+  for (const Settle& entry : entries) clicks += entry.events;
+  acked_.fetch_add(clicks, std::memory_order_relaxed);
   return {};
 }
 
@@ -314,7 +410,7 @@ void RedisClickQueue::nack(ClickDelivery delivery) {
   std::lock_guard lock(mutex_);
   auto found = in_flight_.find(delivery.token);
   if (found == in_flight_.end()) return;
-  retry_.insert(retry_.end(), found->second.begin(), found->second.end());
+  for (Settle& entry : found->second) retry_.push_back(std::move(entry.id));
   in_flight_.erase(found);
 }
 
@@ -323,13 +419,18 @@ std::size_t RedisClickQueue::size() const {
   std::int64_t checked = length_checked_ns_.load();
   auto refresh_ns = std::chrono::nanoseconds(options_.length_refresh).count();
   if (now - checked >= refresh_ns && length_checked_ns_.compare_exchange_strong(checked, now)) {
-    if (auto length = client_.command({"XLEN", options_.stream})) note_length(*length);
+    const RedisArgs commands[] = {{"GET", options_.length_key}, {"XLEN", options_.stream}};
+    if (auto replies = client_.pipeline(commands)) {
+      std::size_t entries = clamp_count(as_integer((*replies)[1]).value_or(0));
+      std::size_t clicks = clamp_count(as_integer((*replies)[0]).value_or(0));
+      length_.store(entries == 0 ? 0 : std::max(clicks, entries));
+    }
   }
   return length_.load();
 }
 
 void RedisClickQueue::note_length(const RedisValue& reply) const {
-  if (auto n = as_integer(reply)) length_.store(static_cast<std::size_t>(std::max(*n, 0LL)));
+  if (auto n = as_integer(reply)) length_.store(clamp_count(*n));
 }
 
 void RedisClickQueue::close() {
@@ -350,7 +451,9 @@ Result<bool> RedisClickQueue::leave() {
 std::size_t RedisClickQueue::in_flight() const {
   std::lock_guard lock(mutex_);
   std::size_t n = 0;
-  for (const auto& [token, ids] : in_flight_) n += ids.size();
+  for (const auto& [token, entries] : in_flight_)
+    for (const Settle& entry : entries) n += entry.events;
+  for (const Entry& entry : taken_) n += entry.events.size();
   return n;
 }
 

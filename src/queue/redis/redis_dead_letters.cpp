@@ -2,7 +2,6 @@
 // listing them for an operator, and replaying them.
 #include <algorithm>
 
-#include "queue/redis/click_codec.h"
 #include "queue/redis/redis_click_queue.h"
 #include "queue/redis/stream_entries.h"
 
@@ -15,32 +14,35 @@ Result<void> RedisClickQueue::dead_letter(const std::vector<RedisValue>& entries
   counts.reserve(entries.size());
   for (std::int64_t n : deliveries) counts.push_back(std::to_string(n));
   std::vector<RedisArgs> commands{{"MULTI"}};
-  RedisArgs xack{"XACK", options_.stream, options_.group};
-  RedisArgs xdel{"XDEL", options_.stream};
+  std::vector<Settle> settles;
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::string* id = stream::id(entries[i]);
-    const std::string* payload = stream::field(entries[i], "e");
     if (id == nullptr) continue;
+    stream::Payload payload = stream::payload(entries[i]);
+    std::string_view field = payload.bytes ? payload.field : std::string_view("b");
+    std::string_view bytes = payload.bytes ? std::string_view(*payload.bytes) : std::string_view();
+    // The counter holds the clicks of what decodes; an undecodable entry counts none.
+    auto events = stream::decode(payload);
     commands.push_back({"XADD", options_.dead_stream, "MAXLEN", "~", dead_max_length_text_, "*",
-                        "e", payload ? std::string_view(*payload) : std::string_view(), "origin",
-                        *id, "deliveries", counts[i], "reason", reason});
-    xack.push_back(*id);
-    xdel.push_back(*id);
+                        field, bytes, "origin", *id, "deliveries", counts[i], "reason", reason});
+    settles.push_back(Settle{*id, events ? events->size() : 0});
   }
-  if (xack.size() == 3) return {};
-  commands.push_back(std::move(xack));
-  commands.push_back(std::move(xdel));
+  if (settles.empty()) return {};
+  std::vector<std::string> numbers;
+  commands.push_back(settle_command(settles, numbers));
   commands.push_back({"EXEC"});
   auto replies = client_.pipeline(commands);
   if (!replies) return std::unexpected(replies.error());
   if (!replies->back().is_array())
     return fail(Errc::internal, "redis: dead-letter transaction failed");
-  dead_lettered_.fetch_add(commands.size() - 4, std::memory_order_relaxed);
+  note_length(replies->back().elements.back());
+  dead_lettered_.fetch_add(settles.size(), std::memory_order_relaxed);
   return {};
 }
 
 Result<ClickStreamBacklog> RedisClickQueue::backlog() {
   const RedisArgs commands[] = {{"XLEN", options_.stream},
+                                {"GET", options_.length_key},
                                 {"XPENDING", options_.stream, options_.group},
                                 {"XLEN", options_.dead_stream}};
   auto replies = client_.pipeline(commands);
@@ -48,13 +50,15 @@ Result<ClickStreamBacklog> RedisClickQueue::backlog() {
   auto count = [](const RedisValue& value) {
     return static_cast<std::size_t>(std::max(as_integer(value).value_or(0), 0LL));
   };
-  ClickStreamBacklog backlog{.length = count((*replies)[0]), .dead = count((*replies)[2])};
+  ClickStreamBacklog backlog{.entries = count((*replies)[0]), .dead = count((*replies)[3])};
+  // The counter is the backlog in clicks; the stream's length is its floor (see the ack script).
+  backlog.length = backlog.entries == 0 ? 0 : std::max(count((*replies)[1]), backlog.entries);
   // XPENDING's summary form: [count, first id, last id, [[consumer, count], ...]]; an error
   // reply (no group yet) means nothing is pending.
-  const RedisValue& pending = (*replies)[1];
+  const RedisValue& pending = (*replies)[2];
   if (pending.type == RedisValue::Type::array && !pending.elements.empty())
     backlog.pending = count(pending.elements[0]);
-  note_length((*replies)[0]);
+  length_.store(backlog.length);
   return backlog;
 }
 
@@ -75,8 +79,7 @@ Result<std::vector<DeadLetter>> RedisClickQueue::dead_letters(std::size_t max,
     if (const std::string* n = stream::field(entry, "deliveries"))
       letter.deliveries =
           as_integer(RedisValue{.type = RedisValue::Type::string, .str = *n}).value_or(0);
-    if (const std::string* payload = stream::field(entry, "e"))
-      letter.event = decode_click_event(*payload);
+    letter.events = stream::decode(stream::payload(entry));
     letters.push_back(std::move(letter));
   }
   return letters;
@@ -90,18 +93,22 @@ Result<std::size_t> RedisClickQueue::replay_dead_letters(const std::vector<std::
   if (!found) return std::unexpected(found.error());
   std::vector<RedisArgs> commands{{"MULTI"}};
   RedisArgs xdel{"XDEL", options_.dead_stream};
+  std::size_t clicks = 0;
   for (const RedisValue& reply : *found) {
     if (!reply.is_array() || reply.elements.empty()) continue;  // unknown id or replayed already
     const RedisValue& entry = reply.elements[0];
-    const std::string* payload = stream::field(entry, "e");
-    if (payload == nullptr) continue;
+    stream::Payload payload = stream::payload(entry);
+    if (payload.bytes == nullptr) continue;
+    if (auto events = stream::decode(payload)) clicks += events->size();
     // A fresh entry: delivery count 0, so it gets the full number of attempts again.
-    commands.push_back(
-        {"XADD", options_.stream, "MAXLEN", "~", max_length_text_, "*", "e", *payload});
+    commands.push_back({"XADD", options_.stream, "MAXLEN", "~", max_length_text_, "*",
+                        payload.field, *payload.bytes});
     xdel.push_back(*stream::id(entry));
   }
   std::size_t replayed = xdel.size() - 2;
   if (replayed == 0) return 0;
+  std::string clicks_text = std::to_string(clicks);
+  commands.push_back({"INCRBY", options_.length_key, clicks_text});
   commands.push_back(std::move(xdel));
   commands.push_back({"EXEC"});
   auto replies = client_.pipeline(commands);
