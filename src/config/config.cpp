@@ -245,9 +245,10 @@ CommandLine parse_command_line(int argc, const char* const* argv, std::ostream& 
   add_store_options(*migrate_cmd, migrate.store);
 
   DeadLettersConfig dead;
-  auto* dead_cmd = app.add_subcommand("dead-letters",
-                                      "Production mode: list or replay clicks that failed to store")
-                       ->require_subcommand(1);
+  auto* dead_cmd =
+      app.add_subcommand("dead-letters",
+                         "Production mode: list or replay batches of clicks that failed to store")
+          ->require_subcommand(1);
   auto* dead_list =
       dead_cmd->add_subcommand("list", "Print dead letters, oldest first, as JSON lines");
   auto* dead_replay =
