@@ -41,8 +41,20 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 }
 
 std::string IpAddress::to_string() const {
+  if (v4) {  // every redirect records one: digits by hand, not inet_ntop's sprintf
+    char buf[16];
+    char* out = buf;
+    for (int i = 0; i < 4; ++i) {
+      unsigned octet = bytes[i];
+      if (i > 0) *out++ = '.';
+      if (octet >= 100) *out++ = static_cast<char>('0' + octet / 100);
+      if (octet >= 10) *out++ = static_cast<char>('0' + octet / 10 % 10);
+      *out++ = static_cast<char>('0' + octet % 10);
+    }
+    return std::string(buf, out);
+  }
   char buf[INET6_ADDRSTRLEN];
-  inet_ntop(v4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
+  inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
   return buf;
 }
 

@@ -26,6 +26,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/coarse_clock.h"
 #include "http/problem.h"
 #include "http/wire.h"
 
@@ -213,7 +214,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool body_sent = written && request_.method != Method::head && !response_.stream;
     log->record(request_, response_, elapsed, body_sent ? response_.body.size() : 0);
   }
-  void set_deadline(std::chrono::seconds timeout) { deadline_ = SteadyClock::now() + timeout; }
+  // Timeouts are seconds: the coarse clock is precise enough, and every request sets two.
+  void set_deadline(std::chrono::seconds timeout) { deadline_ = coarse_steady_now() + timeout; }
   void close() {
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);

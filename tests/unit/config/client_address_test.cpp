@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/ip.h"
 
 namespace shortener {
@@ -14,6 +16,13 @@ TEST(IpAddress, ParsesAndPrints) {
   EXPECT_EQ(ip("2001:db8::1").to_string(), "2001:db8::1");
   EXPECT_EQ(ip("::ffff:8.8.8.8").to_string(), "8.8.8.8");  // mapped addresses fold to IPv4
   EXPECT_EQ(ip(" 1.2.3.4 ").to_string(), "1.2.3.4");
+  // IPv4 is printed by hand: every octet value, in every position, as inet_ntop would.
+  for (int octet = 0; octet < 256; ++octet) {
+    std::string n = std::to_string(octet);
+    for (const std::string& text :
+         {n + ".0.0.0", "0." + n + ".0.0", "0.0." + n + ".0", "255.255.255." + n})
+      EXPECT_EQ(ip(text).to_string(), text);
+  }
   for (auto bad : {"", "1.2.3", "1.2.3.256", "abc", "1.2.3.4/8", "::g",
                    "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb"})
     EXPECT_FALSE(IpAddress::parse(bad)) << bad;
