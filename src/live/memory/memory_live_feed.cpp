@@ -25,8 +25,13 @@ class MemoryLiveFeed::Subscription final : public LiveSubscription {
   std::shared_ptr<Subscriber> subscriber_;
 };
 
+bool MemoryLiveFeed::listened() const {
+  std::lock_guard lock(mutex_);
+  return !subscribers_.empty() || std::chrono::steady_clock::now() - last_left_ < resume_window_;
+}
+
 void MemoryLiveFeed::publish(const std::vector<EnrichedClick>& clicks) {
-  if (clicks.empty()) return;
+  if (clicks.empty() || !listened()) return;
   std::vector<std::shared_ptr<const EnrichedClick>> shared;
   shared.reserve(clicks.size());
   for (const auto& click : clicks) shared.push_back(std::make_shared<const EnrichedClick>(click));
@@ -81,6 +86,7 @@ std::unique_ptr<LiveSubscription> MemoryLiveFeed::subscribe(LiveFilter filter,
 void MemoryLiveFeed::unsubscribe(const std::shared_ptr<Subscriber>& subscriber) {
   std::lock_guard lock(mutex_);
   subscribers_.erase(subscriber);
+  if (subscribers_.empty()) last_left_ = std::chrono::steady_clock::now();
 }
 
 std::size_t MemoryLiveFeed::subscribers() const {

@@ -59,8 +59,8 @@ std::optional<std::vector<EnrichedClick>> decode_live_clicks(std::string_view pa
   return clicks;
 }
 
-RedisLiveFeed::RedisLiveFeed(RedisClient& client, RedisConfig subscriber_config, LiveFeed& local,
-                             RedisLiveFeedOptions options)
+RedisLiveFeed::RedisLiveFeed(RedisClient& client, RedisConfig subscriber_config,
+                             MemoryLiveFeed& local, RedisLiveFeedOptions options)
     : client_(client),
       local_(local),
       options_(std::move(options)),
@@ -93,6 +93,12 @@ void RedisLiveFeed::publish(const std::vector<EnrichedClick>& clicks) {
 }
 
 void RedisLiveFeed::on_message(std::string_view payload) {
+  // Every replica receives every stored click; one with no dashboard (and none that could
+  // resume) leaves the message undecoded.
+  if (!local_.listened()) {
+    ignored_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   auto clicks = decode_live_clicks(payload);
   if (!clicks) {
     undecodable_.fetch_add(1, std::memory_order_relaxed);
@@ -103,7 +109,8 @@ void RedisLiveFeed::on_message(std::string_view payload) {
 }
 
 RedisLiveFeedCounters RedisLiveFeed::counters() const {
-  return {published_.load(), publish_failures_.load(), received_.load(), undecodable_.load()};
+  return {published_.load(), publish_failures_.load(), received_.load(), undecodable_.load(),
+          ignored_.load()};
 }
 
 }  // namespace shortener

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "core/click_ports.h"
+#include "live/memory/memory_live_feed.h"
 #include "redis/redis_client.h"
 #include "redis/redis_subscriber.h"
 
@@ -31,13 +32,15 @@ struct RedisLiveFeedOptions {
 
 struct RedisLiveFeedCounters {
   std::uint64_t published = 0, publish_failures = 0, received = 0, undecodable = 0;
+  std::uint64_t ignored = 0;  // messages that arrived while nobody listened (not decoded)
 };
 
 class RedisLiveFeed final : public LiveFeed {
  public:
-  // `local`: this process's in-process feed (the app passes a MemoryLiveFeed); it must outlive
-  // this object. Call start() so clicks from other processes arrive.
-  RedisLiveFeed(RedisClient& client, RedisConfig subscriber_config, LiveFeed& local,
+  // `local`: this process's in-process feed; it must outlive this object. Call start() so
+  // clicks from other processes arrive. A message arriving while `local` is not listened()
+  // to is counted and left undecoded.
+  RedisLiveFeed(RedisClient& client, RedisConfig subscriber_config, MemoryLiveFeed& local,
                 RedisLiveFeedOptions options = {});
   ~RedisLiveFeed() override;
 
@@ -57,9 +60,10 @@ class RedisLiveFeed final : public LiveFeed {
   void on_message(std::string_view payload);
 
   RedisClient& client_;
-  LiveFeed& local_;
+  MemoryLiveFeed& local_;
   RedisLiveFeedOptions options_;
-  std::atomic<std::uint64_t> published_{0}, publish_failures_{0}, received_{0}, undecodable_{0};
+  std::atomic<std::uint64_t> published_{0}, publish_failures_{0}, received_{0}, undecodable_{0},
+      ignored_{0};
   RedisSubscriber subscriber_;  // last: its thread calls into the members above
 };
 

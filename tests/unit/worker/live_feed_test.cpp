@@ -53,5 +53,37 @@ TEST(MemoryLiveFeed, LastEventIdReplaysWhatCameAfter) {
   EXPECT_EQ(replayed[1]->id, "01C");
 }
 
+TEST(MemoryLiveFeed, RemembersNothingWhileNobodyCouldResume) {
+  MemoryLiveFeed feed(1024, 1024, std::chrono::seconds(0));  // no resume window at all
+  EXPECT_FALSE(feed.listened());
+  feed.publish({click("01A", 1, 1)});  // nobody listens: dropped, not remembered
+  {
+    auto sub = feed.subscribe({}, [] {});
+    EXPECT_TRUE(feed.listened());
+    feed.publish({click("01B", 1, 1)});
+    ASSERT_EQ(sub->drain().size(), 1u);
+  }
+  EXPECT_FALSE(feed.listened());
+  feed.publish({click("01C", 1, 1)});
+  auto resumed = feed.subscribe(
+      {}, [] {}, "0");
+  auto replayed = resumed->drain();
+  ASSERT_EQ(replayed.size(), 1u);  // 01B, which came while someone listened
+  EXPECT_EQ(replayed[0]->id, "01B");
+}
+
+TEST(MemoryLiveFeed, RemembersForTheResumeWindowAfterTheLastSubscriberLeft) {
+  MemoryLiveFeed feed;  // 60 s: from its start, and after the last subscriber leaves
+  EXPECT_TRUE(feed.listened());
+  {
+    auto sub = feed.subscribe({}, [] {});
+  }
+  EXPECT_TRUE(feed.listened());
+  feed.publish({click("01A", 1, 1)});
+  auto resumed = feed.subscribe(
+      {}, [] {}, "0");
+  EXPECT_EQ(resumed->drain().size(), 1u);
+}
+
 }  // namespace
 }  // namespace shortener
