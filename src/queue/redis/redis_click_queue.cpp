@@ -100,6 +100,7 @@ Result<void> RedisClickQueue::push(std::vector<ClickEvent>&& events) {
   std::size_t chunk = std::max(options_.push_chunk, options_.entry_events);
   for (std::size_t begin = 0; begin < all.size(); begin += chunk) {
     auto part = all.subspan(begin, std::min(chunk, all.size() - begin));
+    // Reserved for every entry up front: the commands hold views into these strings.
     std::vector<std::string> payloads;
     payloads.reserve(part.size() / options_.entry_events + 1);
     std::vector<RedisArgs> commands{{"MULTI"}};
