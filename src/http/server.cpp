@@ -275,9 +275,13 @@ awaitable<bool> Connection::read_request() {
   if (buffer_.size() == 0 && !first_) {
     // Idle keep-alive: wait for the first byte under the idle deadline, then give the whole
     // head the (shorter) header deadline, so a slow sender cannot hold the connection.
+    // The wait is a read: Asio's async_wait re-arms epoll (an epoll_ctl per request), a read
+    // that finds the socket drained waits on the registration it has.
     set_deadline(options.idle_timeout);
-    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kTuple);
+    constexpr std::size_t kFirstRead = 4096;
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kFirstRead), kTuple);
     if (ec || worker_.stopping) co_return false;
+    buffer_.commit(n);
   }
   first_ = false;
   phase_ = Phase::reading;
