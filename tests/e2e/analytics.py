@@ -360,6 +360,10 @@ class SseStream:
         return resp
 
     def _read(self, rest: bytes, chunked: bool) -> None:
+        # Its own reference: close() on the test's thread sets self.sock to None, and the
+        # shut-down socket then ends this loop (recv answers b"" or raises).
+        sock = self.sock
+        assert sock is not None
         pending = b""  # undecoded transfer bytes
         text = ""  # decoded event-stream text not yet dispatched
         data = rest
@@ -377,8 +381,7 @@ class SseStream:
                     while "\n\n" in text:
                         block, text = text.split("\n\n", 1)
                         self.messages.put(_parse_block(block, time.monotonic()))
-                assert self.sock is not None
-                data = self.sock.recv(65536)
+                data = sock.recv(65536)
                 if not data:
                     break
         except OSError:
