@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace shortener {
 
@@ -71,5 +74,31 @@ class ByteReader {
   std::size_t pos_ = 0;
   bool ok_ = true;
 };
+
+// A versioned list of records: the version byte, the count, then each record as `write` puts it.
+template <class Range, class Write>
+std::string encode_list(std::uint8_t version, const Range& records, Write write) {
+  ByteWriter out;
+  out.u8(version);
+  out.varint(std::size(records));
+  for (const auto& record : records) write(out, record);
+  return std::move(out.bytes());
+}
+
+// nullopt for another version, a truncated or padded payload, or a count the bytes cannot hold
+// at `min_record_bytes` a record (refused before anything is allocated for it).
+template <class T, class Read>
+std::optional<std::vector<T>> decode_list(std::string_view bytes, std::uint8_t version,
+                                          std::size_t min_record_bytes, Read read) {
+  ByteReader in(bytes);
+  if (in.u8() != version) return std::nullopt;
+  std::uint64_t count = in.varint();
+  if (!in.ok() || count > bytes.size() / min_record_bytes) return std::nullopt;
+  std::vector<T> records;
+  records.reserve(count);
+  for (std::uint64_t i = 0; i < count && in.ok(); ++i) records.push_back(read(in));
+  if (!in.ok() || !in.at_end()) return std::nullopt;
+  return records;
+}
 
 }  // namespace shortener

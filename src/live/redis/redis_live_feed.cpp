@@ -9,6 +9,8 @@ namespace {
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint8_t kBot = 1;
 constexpr std::uint8_t kUnique = 2;
+// 5 strings or integers, 11 strings and the flags, each at least one byte.
+constexpr std::size_t kMinClickBytes = 17;
 
 void write_click(ByteWriter& out, const EnrichedClick& c) {
   out.str(c.id);
@@ -42,21 +44,11 @@ EnrichedClick read_click(ByteReader& in) {
 }  // namespace
 
 std::string encode_live_clicks(const std::vector<EnrichedClick>& clicks) {
-  ByteWriter out;
-  out.u8(kVersion);
-  out.varint(clicks.size());
-  for (const EnrichedClick& click : clicks) write_click(out, click);
-  return std::move(out.bytes());
+  return encode_list(kVersion, clicks, write_click);
 }
 
 std::optional<std::vector<EnrichedClick>> decode_live_clicks(std::string_view payload) {
-  ByteReader in(payload);
-  if (in.u8() != kVersion) return std::nullopt;
-  std::uint64_t count = in.varint();
-  std::vector<EnrichedClick> clicks;
-  for (std::uint64_t i = 0; in.ok() && i < count; ++i) clicks.push_back(read_click(in));
-  if (!in.ok() || !in.at_end()) return std::nullopt;
-  return clicks;
+  return decode_list<EnrichedClick>(payload, kVersion, kMinClickBytes, read_click);
 }
 
 RedisLiveFeed::RedisLiveFeed(RedisClient& client, RedisConfig subscriber_config,

@@ -8,8 +8,7 @@ namespace {
 
 constexpr std::uint8_t kEventVersion = 1;
 constexpr std::uint8_t kBatchVersion = 1;
-// Smaller than any encoded event (11 fields, each at least one byte): a count above
-// bytes / kMinEventBytes is corrupt, and is refused before anything is allocated for it.
+// No encoded event is smaller (11 fields, each at least one byte).
 constexpr std::size_t kMinEventBytes = 11;
 
 void write_event(ByteWriter& out, const ClickEvent& e) {
@@ -60,22 +59,12 @@ std::optional<ClickEvent> decode_click_event(std::string_view bytes) {
 }
 
 std::string encode_click_batch(std::span<const ClickEvent> events) {
-  ByteWriter out;
-  out.u8(kBatchVersion);
-  out.varint(events.size());
-  for (const ClickEvent& e : events) write_event(out, e);
-  return std::move(out.bytes());
+  return encode_list(kBatchVersion, events, write_event);
 }
 
 std::optional<std::vector<ClickEvent>> decode_click_batch(std::string_view bytes) {
-  ByteReader in(bytes);
-  if (in.u8() != kBatchVersion) return std::nullopt;
-  std::uint64_t count = in.varint();
-  if (!in.ok() || count == 0 || count > bytes.size() / kMinEventBytes) return std::nullopt;
-  std::vector<ClickEvent> events;
-  events.reserve(count);
-  for (std::uint64_t i = 0; i < count && in.ok(); ++i) events.push_back(read_event(in));
-  if (!in.ok() || !in.at_end()) return std::nullopt;
+  auto events = decode_list<ClickEvent>(bytes, kBatchVersion, kMinEventBytes, read_event);
+  if (!events || events->empty()) return std::nullopt;
   return events;
 }
 

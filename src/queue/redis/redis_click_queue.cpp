@@ -122,11 +122,9 @@ Result<void> RedisClickQueue::push(std::vector<ClickEvent>&& events) {
       push_failures_.fetch_add(1, std::memory_order_relaxed);
       return std::unexpected(exec.error());
     }
-    const auto& results = (*exec)->elements;
-    if (results.size() >= 2) {
-      length_.store(std::max(clamp_count(as_integer(results[results.size() - 2]).value_or(0)),
-                             clamp_count(as_integer(results.back()).value_or(0))));
-    }
+    const auto& results = (*exec)->elements;  // ..., INCRBY, XLEN
+    if (results.size() >= 2)
+      length_.store(backlog_clicks(results.back(), results[results.size() - 2]));
   }
   pushed_.fetch_add(events.size(), std::memory_order_relaxed);
   events.clear();
@@ -421,13 +419,16 @@ std::size_t RedisClickQueue::size() const {
   auto refresh_ns = std::chrono::nanoseconds(options_.length_refresh).count();
   if (now - checked >= refresh_ns && length_checked_ns_.compare_exchange_strong(checked, now)) {
     const RedisArgs commands[] = {{"GET", options_.length_key}, {"XLEN", options_.stream}};
-    if (auto replies = client_.pipeline(commands)) {
-      std::size_t entries = clamp_count(as_integer((*replies)[1]).value_or(0));
-      std::size_t clicks = clamp_count(as_integer((*replies)[0]).value_or(0));
-      length_.store(entries == 0 ? 0 : std::max(clicks, entries));
-    }
+    if (auto replies = client_.pipeline(commands))
+      length_.store(backlog_clicks((*replies)[1], (*replies)[0]));
   }
   return length_.load();
+}
+
+std::size_t RedisClickQueue::backlog_clicks(const RedisValue& entries, const RedisValue& counter) {
+  std::size_t in_stream = clamp_count(as_integer(entries).value_or(0));
+  if (in_stream == 0) return 0;
+  return std::max(clamp_count(as_integer(counter).value_or(0)), in_stream);
 }
 
 void RedisClickQueue::note_length(const RedisValue& reply) const {

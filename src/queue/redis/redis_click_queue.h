@@ -158,6 +158,9 @@ class RedisClickQueue final : public ClickQueue {
   RedisArgs settle_command(const std::vector<Settle>& entries,
                            std::vector<std::string>& numbers) const;
   void note_length(const RedisValue& reply) const;
+  // The backlog in clicks from XLEN's and the counter's replies, as the ack script answers it:
+  // none in an empty stream, else the counter with the stream's length as its floor.
+  static std::size_t backlog_clicks(const RedisValue& entries, const RedisValue& counter);
   Result<ClickDelivery> failed(Error error, std::chrono::milliseconds wait);
 
   RedisClient& client_;

@@ -50,9 +50,9 @@ Result<ClickStreamBacklog> RedisClickQueue::backlog() {
   auto count = [](const RedisValue& value) {
     return static_cast<std::size_t>(std::max(as_integer(value).value_or(0), 0LL));
   };
-  ClickStreamBacklog backlog{.entries = count((*replies)[0]), .dead = count((*replies)[3])};
-  // The counter is the backlog in clicks; the stream's length is its floor (see the ack script).
-  backlog.length = backlog.entries == 0 ? 0 : std::max(count((*replies)[1]), backlog.entries);
+  ClickStreamBacklog backlog{.length = backlog_clicks((*replies)[0], (*replies)[1]),
+                             .entries = count((*replies)[0]),
+                             .dead = count((*replies)[3])};
   // XPENDING's summary form: [count, first id, last id, [[consumer, count], ...]]; an error
   // reply (no group yet) means nothing is pending.
   const RedisValue& pending = (*replies)[2];
