@@ -27,6 +27,12 @@
 #   BENCH_SYSTEMS=node,ours,nginx  BENCH_PARTS=redirect,ingest   what to run (nginx: redirects
 #                          only, `return 302`: the ceiling this machine and wrk allow)
 #   SHORTENER_BIN=build/shortener  BENCH_SHORTENER_ARGS=""  BENCH_WORKER_ARGS=""  extra flags
+#   BENCH_PIN=0   1: during the redirect part, wrk runs on the last CPU and everything it measures
+#                 (the server under test, Redis, PostgreSQL) on the others, so the load generator
+#                 no longer takes CPU from the servers: each system gets the same fixed cores, and
+#                 the req/s multiple measures the servers rather than how much CPU wrk left them.
+#                 Node gets one API process per server CPU, ours `--threads` = server CPUs. The
+#                 ingest part runs unpinned either way. Needs taskset and at least 2 CPUs.
 #   BENCH_SEED=42  BENCH_KEEP=0 (1 keeps the temp dir: logs, slugs, raw wrk output)
 #   BENCH_PG_STATEMENTS=0  1: load pg_stat_statements and print PostgreSQL's top statements of
 #                          each ingest (total time, calls, rows) after its table
@@ -47,7 +53,16 @@ clicks=${BENCH_CLICKS:-200000}
 ingest_workers=${BENCH_INGEST_WORKERS:-2}
 ingest_timeout=${BENCH_INGEST_TIMEOUT:-900}
 prefill_timeout=${BENCH_PREFILL_TIMEOUT:-600}
-node_api_processes=${BENCH_NODE_API_PROCESSES:-$(nproc)}
+pin=${BENCH_PIN:-0}
+all_cpus="0-$(($(nproc) - 1))" server_cpus="" client_cpu=""
+if [[ $pin == 1 ]]; then
+  (($(nproc) >= 2)) || { echo "reference.sh: BENCH_PIN=1 needs at least 2 CPUs" >&2; exit 1; }
+  client_cpu=$(($(nproc) - 1))
+  server_cpus="0-$((client_cpu - 1))"
+  node_api_processes=${BENCH_NODE_API_PROCESSES:-$client_cpu}
+else
+  node_api_processes=${BENCH_NODE_API_PROCESSES:-$(nproc)}
+fi
 node_concurrency=${BENCH_NODE_CONCURRENCY:-32}
 systems=${BENCH_SYSTEMS:-node,ours,nginx}
 parts=${BENCH_PARTS:-redirect,ingest}
@@ -65,7 +80,7 @@ die() { echo "reference.sh: $*" >&2; exit 1; }
 log() { echo "== $*" >&2; }
 has() { [[ ",$2," == *",$1,"* ]]; }
 
-for tool in "$wrk_bin" "$node_bin" npm psql redis-cli curl python3; do
+for tool in "$wrk_bin" "$node_bin" npm psql redis-cli curl python3 ${server_cpus:+taskset}; do
   command -v "$tool" >/dev/null || die "$tool not found"
 done
 [[ $("$node_bin" --version) == v20.* ]] || echo "reference.sh: warning: the seed names Node.js 20; this is $("$node_bin" --version)" >&2
@@ -132,12 +147,24 @@ delta() {
 }
 
 redis_pid() { head -n1 "$redis_dir/redis.pid"; }
+
+# pin CPUS PID...: every thread of each PID and of its children onto CPUS (taskset); processes
+# they fork later inherit it (PostgreSQL's backends from the postmaster, node's cluster workers).
+pin() {
+  local cpus=$1 pid p
+  shift
+  for pid in "$@"; do
+    for p in $pid $(ps -o pid= --ppid "$pid" 2>/dev/null || true); do
+      taskset -a -p -c "$cpus" "$p" >/dev/null 2>&1 || true
+    done
+  done
+}
 pg_pid() { head -n1 "$pg_dir/data/postmaster.pid"; }
 
 # run_wrk NAME URL DURATION SCRIPT: output in $tmp/wrk-NAME.out, wrk's CPU in .time
 run_wrk() {
   local name=$1 url=$2 dur=$3 script=$4 TIMEFORMAT="%U %S"
-  { time "$wrk_bin" -t"$threads" -c"$connections" -d"$dur" --timeout 5s -s "$script" "$url" \
+  { time ${wrk_cpu:+taskset -c "$wrk_cpu"} "$wrk_bin" -t"$threads" -c"$connections" -d"$dur" --timeout 5s -s "$script" "$url" \
       >"$tmp/wrk-$name.out" 2>&1; } 2>"$tmp/wrk-$name.time"
 }
 
@@ -293,6 +320,14 @@ redis_url=$("$repo/scripts/redis-test.sh" start "$redis_dir")
 log "PostgreSQL $pg_url, Redis $redis_url"
 export DATABASE_URL=$pg_url REDIS_URL=$redis_url  # for the Node.js reference
 load_start=$(load)
+if [[ -n $server_cpus ]] && has redirect "$parts"; then
+  log "pinned: wrk on CPU $client_cpu; servers, Redis and PostgreSQL on CPUs $server_cpus"
+  pin "$server_cpus" "$(redis_pid)" "$(pg_pid)"
+  wrk_cpu=$client_cpu
+  nginx_cpus=$server_cpus
+else
+  wrk_cpu="" nginx_cpus=""
+fi
 
 # --- Node.js reference: redirects -----------------------------------------------------------------
 node_pid=""
@@ -301,7 +336,8 @@ if has node "$systems"; then
   node_port=$(free_port)
   node_url="http://127.0.0.1:$node_port"
   log "node: starting the API ($node_api_processes processes) on $node_url"
-  "$node_bin" "$noderef/api.js" --listen "127.0.0.1:$node_port" --processes "$node_api_processes" \
+  # On the server CPUs when pinned, from its start (taskset execs it: $! is node's pid).
+  ${server_cpus:+taskset -c "$server_cpus"} "$node_bin" "$noderef/api.js" --listen "127.0.0.1:$node_port" --processes "$node_api_processes" \
     >"$tmp/node-api.out" 2>"$tmp/node-api.err" &
   node_pid=$!
   started_pids+=("$node_pid")
@@ -340,7 +376,8 @@ if has ours "$systems"; then
     mkdir -p "$tmp/ours"
     log "ours: starting serve (production mode) on $ours_url"
     # shellcheck disable=SC2086  # BENCH_SHORTENER_ARGS is a list of flags
-    (cd "$tmp/ours" && exec "$bin" serve --database-url "$pg_url" --redis-url "$redis_url" \
+    # On the server CPUs when pinned, from its start: --threads 0 sizes to the CPUs it may use.
+    (cd "$tmp/ours" && exec ${server_cpus:+taskset -c "$server_cpus"} "$bin" serve --database-url "$pg_url" --redis-url "$redis_url" \
       --listen "127.0.0.1:$ours_port" --admin-key "$admin_key" --trust-proxy 127.0.0.1/32 \
       ${BENCH_SHORTENER_ARGS:-}) >"$tmp/ours-serve.out" 2>"$tmp/ours-serve.err" &
     ours_pid=$!
@@ -362,6 +399,12 @@ if has ours "$systems"; then
   else
     has redirect "$parts" && unavailable ours redirect "$ours_reason"
   fi
+fi
+
+# The ingest part runs unpinned: every process may use every CPU again.
+if [[ -n $wrk_cpu ]]; then
+  pin "$all_cpus" "$(redis_pid)" "$(pg_pid)" ${ours_pid:+"$ours_pid"}
+  wrk_cpu=""
 fi
 
 # --- Node.js reference: ingest ----------------------------------------------------------------------
@@ -437,6 +480,7 @@ cat >"$tmp/meta.json" <<EOF
  "links": $links, "clicks": $clicks, "ingest_workers": $ingest_workers,
  "node_api_processes": $node_api_processes, "node_concurrency": $node_concurrency,
  "node_version": "$("$node_bin" --version)", "clk_tck": $clk_tck,
+ "pinned": "${server_cpus:+wrk on CPU $client_cpu, servers and their Redis and PostgreSQL on CPUs $server_cpus}",
  "shortener_args": "${BENCH_SHORTENER_ARGS:-}", "worker_args": "${BENCH_WORKER_ARGS:-}"}
 EOF
 mkdir -p "$repo/bench/results"

@@ -32,7 +32,8 @@ http {
   }
 }
 CONF
-  "${nginx_bin:?}" -p "$dir/nginx" -e "$dir/nginx/logs/error.log" -c "$dir/nginx/nginx.conf" \
+  # shellcheck disable=SC2154  # nginx_cpus: optional, set by the caller to pin nginx (taskset -c)
+  ${nginx_cpus:+taskset -c "$nginx_cpus"} "${nginx_bin:?}" -p "$dir/nginx" -e "$dir/nginx/logs/error.log" -c "$dir/nginx/nginx.conf" \
     >"$dir/nginx/logs/stdout.log" 2>&1 &
   # shellcheck disable=SC2034  # for the caller
   nginx_pid=$!

@@ -127,7 +127,8 @@ def main(argv):
         ratios["redirect"] = table(
             f"redirects: wrk -t{meta['wrk_threads']} -c{meta['connections']} -d{meta['duration']} "
             f"(warm-up {meta['warmup']}), {meta['links']} links, click workers stopped; "
-            f"node API: {meta['node_api_processes']} processes",
+            f"node API: {meta['node_api_processes']} processes"
+            + (f"; pinned: {meta['pinned']}" if meta.get("pinned") else ""),
             redirect_figures(node_r, clk), redirect_figures(ours_r, clk), reason("redirect"), lines,
             node_r, ours_r)
     nginx_r = redirect_figures(find("redirect", "nginx"), clk)

@@ -4,8 +4,8 @@
 #include <charconv>
 #include <fstream>
 #include <ostream>
-#include <thread>
 
+#include "config/cpus.h"
 #include "core/url_policy.h"
 
 namespace shortener {
@@ -76,7 +76,9 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
   option(app, "--listen", c.listen, "Address to listen on, HOST:PORT (port 0: any free port)");
   option(app, "--public-url", c.public_url,
          "Base URL of short links (default: http://HOST:PORT of the listener)");
-  option(app, "--threads", c.threads, "I/O threads (0: one per core)")->check(CLI::Range(0, 256));
+  option(app, "--threads", c.threads,
+         "I/O threads (0: one per CPU this process may use: affinity, cgroup quota)")
+      ->check(CLI::Range(0, 256));
   option(app, "--trust-proxy", c.trust_proxy_text,
          "Comma-separated CIDRs of proxies whose X-Forwarded-For is believed");
   app.add_option("--admin-key", c.admin_key, "Admin API key (created and printed when absent)")
@@ -176,8 +178,7 @@ std::optional<std::string> validate_serve(ServeConfig& c) {
   auto ranges = parse_cidr_list(c.trust_proxy_text);
   if (!ranges) return "--trust-proxy: " + ranges.error().detail;
   c.trust_proxy = std::move(*ranges);
-  if (c.threads == 0)
-    c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (c.threads == 0) c.threads = static_cast<int>(usable_cpus());
   if (c.admin_key && c.admin_key->size() < 16) return "--admin-key must be at least 16 characters";
   if (!c.redis_url.empty() && !c.redis_url.starts_with("redis://"))
     return "--redis-url must start with redis://";
