@@ -4,8 +4,9 @@
 # ua-parser-js), on the same throwaway PostgreSQL and Redis, in the same run. Prints our figures
 # as multiples of the reference's (issue #4's goal: >= 10x on both).
 #
-#   (a) redirects: BENCH_LINKS links created through each API, a warm-up, then
-#       wrk -t1 -c64 -d15s with bench/lib/random_slug.lua (the same path sequence for both);
+#   (a) redirects: BENCH_LINKS links created through each API, a warm-up, then BENCH_ROUNDS
+#       rounds in which node, nginx and ours take turns under
+#       wrk -t1 -c64 -d15s with bench/lib/random_slug.lua (the same path sequence for all);
 #       req/s, latency, and CPU-us per request of the server processes (and of Redis+PostgreSQL)
 #       from /proc/PID/stat. Click workers are stopped during this part, for both.
 #   (b) click ingest: a backlog of BENCH_CLICKS clicks queued while no worker runs (Node:
@@ -21,6 +22,9 @@
 #
 # Environment (defaults):
 #   BENCH_DURATION=15s BENCH_CONNECTIONS=64 BENCH_THREADS=1 BENCH_WARMUP=3s   wrk settings
+#   BENCH_ROUNDS=1     redirect rounds: node, nginx and ours take turns this many times (each
+#                      started once, warmed up in round 1); the report prints every round's
+#                      multiples and judges the goal by their median
 #   BENCH_LINKS=10000  BENCH_CLICKS=200000  BENCH_INGEST_WORKERS=2  BENCH_INGEST_TIMEOUT=900 (s)
 #   BENCH_NODE_API_PROCESSES=$(nproc)  Node API processes (node:cluster)
 #   BENCH_NODE_CONCURRENCY=32          BullMQ worker concurrency per Node worker process
@@ -45,6 +49,7 @@ lib="$repo/bench/lib"
 noderef="$repo/bench/node-reference"
 bin=${SHORTENER_BIN:-$repo/build/shortener}
 duration=${BENCH_DURATION:-15s}
+rounds=${BENCH_ROUNDS:-1}
 connections=${BENCH_CONNECTIONS:-64}
 threads=${BENCH_THREADS:-1}
 warmup=${BENCH_WARMUP:-3s}
@@ -175,35 +180,36 @@ unavailable() {  # SYSTEM PART REASON
   echo "$1: not available for $2 ($3)" >&2
 }
 
-# redirect_phase SYSTEM URL SERVER_PID: warm-up, then the measured wrk run bracketed by CPU
-# snapshots of the server, Redis and PostgreSQL.
+# redirect_phase SYSTEM URL SERVER_PID ROUND: the measured wrk run bracketed by CPU snapshots of
+# the server, Redis and PostgreSQL (in round 1, after a warm-up).
 redirect_phase() {
-  local system=$1 url=$2 pid=$3 first code result
+  local system=$1 url=$2 pid=$3 round=$4 first code result name
+  name="$system-r$round"
   first=$(head -n1 "$BENCH_SLUGS_FILE")
   code=$(curl -s -o /dev/null -w '%{http_code}' "$url/$first")
   [[ $code == 302 ]] || die "GET $url/$first answered $code, not 302"
-  if [[ $warmup != 0 && $warmup != 0s ]]; then
+  if [[ $round == 1 && $warmup != 0 && $warmup != 0s ]]; then
     log "$system: warm-up ($warmup)"
     run_wrk "$system-warmup" "$url" "$warmup" "$lib/random_slug.lua"
   fi
   local load_before
   load_before=$(load)
-  log "$system: redirects, wrk -t$threads -c$connections -d$duration (load $load_before)"
-  snapshot "$tmp/$system-srv.0" "$pid"
-  snapshot "$tmp/$system-redis.0" "$(redis_pid)"
-  snapshot "$tmp/$system-pg.0" "$(pg_pid)"
-  run_wrk "$system" "$url" "$duration" "$lib/random_slug.lua"
-  snapshot "$tmp/$system-srv.1" "$pid"
-  snapshot "$tmp/$system-redis.1" "$(redis_pid)"
-  snapshot "$tmp/$system-pg.1" "$(pg_pid)"
-  result=$(sed -n 's/^BENCH_RESULT //p' "$tmp/wrk-$system.out")
-  [[ -n $result ]] || { cat "$tmp/wrk-$system.out" >&2; die "wrk printed no result for $system"; }
-  record "$(printf '{"part": "redirect", "system": "%s", "wrk": %s, "server_ticks": %d, "redis_ticks": %d, "pg_ticks": %d, "wrk_cpu_s": %s, "load_before": "%s", "server_pids": "%s"}' \
-    "$system" "$result" "$(delta "$tmp/$system-srv.0" "$tmp/$system-srv.1")" \
-    "$(delta "$tmp/$system-redis.0" "$tmp/$system-redis.1")" \
-    "$(delta "$tmp/$system-pg.0" "$tmp/$system-pg.1")" \
-    "$(awk '{ printf "%.2f", $1 + $2 }' "$tmp/wrk-$system.time")" "$load_before" \
-    "$(cut -d' ' -f1 "$tmp/$system-srv.0" | tr '\n' ' ' | sed 's/ $//')")"
+  log "$system: redirects, round $round of $rounds, wrk -t$threads -c$connections -d$duration (load $load_before)"
+  snapshot "$tmp/$name-srv.0" "$pid"
+  snapshot "$tmp/$name-redis.0" "$(redis_pid)"
+  snapshot "$tmp/$name-pg.0" "$(pg_pid)"
+  run_wrk "$name" "$url" "$duration" "$lib/random_slug.lua"
+  snapshot "$tmp/$name-srv.1" "$pid"
+  snapshot "$tmp/$name-redis.1" "$(redis_pid)"
+  snapshot "$tmp/$name-pg.1" "$(pg_pid)"
+  result=$(sed -n 's/^BENCH_RESULT //p' "$tmp/wrk-$name.out")
+  [[ -n $result ]] || { cat "$tmp/wrk-$name.out" >&2; die "wrk printed no result for $system"; }
+  record "$(printf '{"part": "redirect", "system": "%s", "round": %d, "wrk": %s, "server_ticks": %d, "redis_ticks": %d, "pg_ticks": %d, "wrk_cpu_s": %s, "load_before": "%s", "server_pids": "%s"}' \
+    "$system" "$round" "$result" "$(delta "$tmp/$name-srv.0" "$tmp/$name-srv.1")" \
+    "$(delta "$tmp/$name-redis.0" "$tmp/$name-redis.1")" \
+    "$(delta "$tmp/$name-pg.0" "$tmp/$name-pg.1")" \
+    "$(awk '{ printf "%.2f", $1 + $2 }' "$tmp/wrk-$name.time")" "$load_before" \
+    "$(cut -d' ' -f1 "$tmp/$name-srv.0" | tr '\n' ' ' | sed 's/ $//')")"
 }
 
 # Clicks queued or in flight. Node: BullMQ's wait + active lists; ours: the stream's click
@@ -301,6 +307,7 @@ ingest_phase() {
     "$ingest_workers" "$status" "$load_before")"
 }
 
+nginx_pid=""
 # --- set-up ---------------------------------------------------------------------------------------
 if has node "$systems"; then
   if [[ ! -d $noderef/node_modules || $noderef/package-lock.json -nt $noderef/node_modules/.package-lock.json ]]; then
@@ -329,7 +336,8 @@ else
   wrk_cpu="" nginx_cpus=""
 fi
 
-# --- Node.js reference: redirects -----------------------------------------------------------------
+# --- redirects: every system started and seeded, then BENCH_ROUNDS rounds of node, nginx, ours --
+# --- Node.js reference -----------------------------------------------------------------
 node_pid=""
 if has node "$systems"; then
   "$node_bin" "$noderef/migrate.js" --reset >&2
@@ -344,13 +352,9 @@ if has node "$systems"; then
   wait_ready "$node_url/healthz" "$node_pid" 60 || { cat "$tmp/node-api.err" >&2; die "node API did not start"; }
   log "node: seeding $links links"
   BENCH_SEED_PATH=/api/links python3 "$lib/seed.py" "$node_url" none "$links" "$tmp/node-slugs.txt" 4 >&2
-  if has redirect "$parts"; then
-    BENCH_SLUGS_FILE="$tmp/node-slugs.txt" redirect_phase node "$node_url" "$node_pid"
-  fi
-  stop_pid "$node_pid" 10  # its ingest backlog is queued by prefill.js, not by redirects
 fi
 
-# --- nginx `return 302`: redirects -----------------------------------------------------------------
+# --- nginx `return 302` -----------------------------------------------------------------
 if has nginx "$systems" && has redirect "$parts"; then
   if [[ ! -x $nginx_bin ]]; then
     log "nginx: not found at $nginx_bin, skipped"
@@ -359,12 +363,10 @@ if has nginx "$systems" && has redirect "$parts"; then
     start_nginx "$tmp" "$nginx_port" || die "nginx did not answer on port $nginx_port"
     started_pids+=("$nginx_pid")
     for ((i = 0; i < links; i++)); do echo "n$i"; done >"$tmp/nginx-slugs.txt"
-    BENCH_SLUGS_FILE="$tmp/nginx-slugs.txt" redirect_phase nginx "http://127.0.0.1:$nginx_port" "$nginx_pid"
-    stop_pid "$nginx_pid" 10
   fi
 fi
 
-# --- ours: redirects --------------------------------------------------------------------------------
+# --- ours --------------------------------------------------------------------------------
 ours_pid="" ours_url="" ours_reason=""
 if has ours "$systems"; then
   if [[ ! -x $bin ]]; then
@@ -393,13 +395,28 @@ if has ours "$systems"; then
   if [[ -n $ours_pid ]]; then
     log "ours: seeding $links links"
     python3 "$lib/seed.py" "$ours_url" "$admin_key" "$links" "$tmp/ours-slugs.txt" 4 >&2
-    if has redirect "$parts"; then
-      BENCH_SLUGS_FILE="$tmp/ours-slugs.txt" redirect_phase ours "$ours_url" "$ours_pid"
-    fi
   else
     has redirect "$parts" && unavailable ours redirect "$ours_reason"
   fi
 fi
+
+# --- the rounds: the three systems take turns, so a change in the machine's load (it is shared)
+# between rounds affects all of them alike; the report pairs each round's figures.
+if has redirect "$parts"; then
+  for ((round = 1; round <= rounds; round++)); do
+    if [[ -n $node_pid ]]; then
+      BENCH_SLUGS_FILE="$tmp/node-slugs.txt" redirect_phase node "$node_url" "$node_pid" "$round"
+    fi
+    if [[ -n $nginx_pid ]]; then
+      BENCH_SLUGS_FILE="$tmp/nginx-slugs.txt" redirect_phase nginx "http://127.0.0.1:$nginx_port" "$nginx_pid" "$round"
+    fi
+    if [[ -n $ours_pid ]]; then
+      BENCH_SLUGS_FILE="$tmp/ours-slugs.txt" redirect_phase ours "$ours_url" "$ours_pid" "$round"
+    fi
+  done
+fi
+stop_pid "$node_pid" 10  # its ingest backlog is queued by prefill.js, not by redirects
+stop_pid "$nginx_pid" 10
 
 # The ingest part runs unpinned: every process may use every CPU again.
 if [[ -n $wrk_cpu ]]; then
@@ -476,7 +493,7 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo none)
 cat >"$tmp/meta.json" <<EOF
 {"benchmark": "reference", "timestamp": "$stamp", "commit": "$commit", "cpus": $(nproc),
  "loadavg_start": "$load_start", "loadavg_end": "$(load)", "uptime_end": "$(uptime | sed 's/^ *//')",
- "duration": "$duration", "warmup": "$warmup", "connections": $connections, "wrk_threads": $threads,
+ "duration": "$duration", "warmup": "$warmup", "rounds": $rounds, "connections": $connections, "wrk_threads": $threads,
  "links": $links, "clicks": $clicks, "ingest_workers": $ingest_workers,
  "node_api_processes": $node_api_processes, "node_concurrency": $node_concurrency,
  "node_version": "$("$node_bin" --version)", "clk_tck": $clk_tck,

@@ -104,16 +104,39 @@ def table(title, node, ours, ours_reason, lines, node_raw=None, ours_raw=None):
     return out
 
 
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def redirect_rounds(records, clk_tck):
+    """[(round, {system: figures})] of the redirect part, in round order."""
+    by_round = {}
+    for r in records:
+        if r["part"] == "redirect" and "unavailable" not in r:
+            by_round.setdefault(r.get("round", 1), {})[r["system"]] = redirect_figures(r, clk_tck)
+    return sorted(by_round.items())
+
+
 def main(argv):
     if len(argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
     meta = json.load(open(argv[1]))
     records = [json.loads(line) for line in open(argv[2]) if line.strip()]
-    find = lambda part, system: next(  # noqa: E731
-        (r for r in records if r["part"] == part and r["system"] == system), None)
-    reason = lambda part: (find(part, "ours") or {}).get("unavailable")  # noqa: E731
     clk = meta["clk_tck"]
+
+    def find(part, system):
+        """The record of PART for SYSTEM; of several redirect rounds, the median one by req/s."""
+        found = [r for r in records if r["part"] == part and r["system"] == system]
+        measured = [r for r in found if "unavailable" not in r]
+        if part != "redirect" or len(measured) < 2:
+            return found[0] if found else None
+        measured.sort(key=lambda r: redirect_figures(r, clk)["req/s"])
+        return measured[len(measured) // 2]
+
+    reason = lambda part: (find(part, "ours") or {}).get("unavailable")  # noqa: E731
     lines = [
         f"reference benchmark (bench/reference.sh) {meta['timestamp']}, commit {meta['commit']}, "
         f"{meta['cpus']} CPUs, Node.js {meta['node_version']}",
@@ -153,13 +176,36 @@ def main(argv):
             "until all are rows in PostgreSQL",
             ingest_figures(node_i, clk), ingest_figures(ours_i, clk), reason("ingest"), lines,
             node_i, ours_i)
+    rounds = redirect_rounds(records, clk)
+    if len(rounds) > 1:
+        lines.append(f"redirect rounds (the systems took turns; the table above shows each "
+                     f"system's median round):")
+        lines.append(f"  {'round':>7}{'node req/s':>12}{'ours req/s':>12}{'nginx req/s':>13}"
+                     f"{'ours/node':>11}{'nginx/node':>12}{'ours/nginx':>12}")
+        for n, figures in rounds:
+            get = lambda s: (figures.get(s) or {}).get("req/s")  # noqa: E731
+            x = lambda a, b: f"{ratio(a, b):.2f}x" if ratio(a, b) else "-"  # noqa: E731
+            lines.append(f"  {n:>7}{fmt(get('node')):>12}{fmt(get('ours')):>12}"
+                         f"{fmt(get('nginx')):>13}{x(get('ours'), get('node')):>11}"
+                         f"{x(get('nginx'), get('node')):>12}{x(get('ours'), get('nginx')):>12}")
+        per_round = sorted(r for r in (ratio((f.get("ours") or {}).get("req/s"),
+                                             (f.get("node") or {}).get("req/s"))
+                                       for _, f in rounds) if r is not None)
+        if per_round:
+            ratios["redirect_rounds"] = per_round
+            ratios.setdefault("redirect", {})["req/s"] = median(per_round)
+            lines.append(f"  median ours/node over {len(per_round)} rounds: "
+                         f"{median(per_round):.2f}x (range {per_round[0]:.2f}-{per_round[-1]:.2f}x)")
+        lines.append("")
     goals = []
     for part, key in (("redirect", "req/s"), ("ingest", "clicks/s")):
         r = ratios.get(part, {}).get(key)
         if r is None:
             goals.append(f"{part} {key}: n/a")
         else:
-            goals.append(f"{part} {key} {r:.2f}x: {'ok' if r >= GOAL else 'MISSED'}")
+            label = (f"{part} {key} (median of {len(ratios['redirect_rounds'])} rounds)"
+                     if part == "redirect" and "redirect_rounds" in ratios else f"{part} {key}")
+            goals.append(f"{label} {r:.2f}x: {'ok' if r >= GOAL else 'MISSED'}")
     lines.append(f"goal (issue #4): ours >= {GOAL:.0f}x node. " + "; ".join(goals))
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)

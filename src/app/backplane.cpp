@@ -156,6 +156,16 @@ class RedisBackplane final : public Backplane {
     metrics::append(out, "shortener_cache_redis_misses_total", "counter",
                     "Lookups neither cache level answered (read from the database).",
                     static_cast<double>(tiered.misses));
+    metrics::append(out, "shortener_cache_prefetch_batches_total", "counter",
+                    "Redis round trips of the redirect prefetcher (one per batch of L1 misses).",
+                    static_cast<double>(tiered.prefetch.batches));
+    metrics::append(out, "shortener_cache_prefetch_slugs_total", "counter",
+                    "Distinct slugs the redirect prefetcher looked up in Redis.",
+                    static_cast<double>(tiered.prefetch.requests));
+    metrics::append(out, "shortener_cache_prefetch_declined_total", "counter",
+                    "L1 misses the prefetcher declined (queue full or stopping): served by the "
+                    "blocking pool instead.",
+                    static_cast<double>(tiered.prefetch.rejected));
     metrics::append(out, "shortener_cache_invalidations_received_total", "counter",
                     "Invalidation messages received from any replica.",
                     static_cast<double>(tiered.invalidations_received));
@@ -173,7 +183,7 @@ class RedisBackplane final : public Backplane {
     metrics::append(out, "shortener_click_stream_pushed_total", "counter",
                     "Clicks appended to the Redis stream.", static_cast<double>(queue.pushed));
     metrics::append(out, "shortener_click_queue_length", "gauge",
-                    "Entries in the Redis click stream (queued and in flight).",
+                    "Clicks in the Redis click stream (queued and in flight).",
                     static_cast<double>(stream_.size()));
     metrics::append(out, "shortener_sse_clients", "gauge", "Connected live-feed subscribers.",
                     static_cast<double>(local_live_.subscribers()));

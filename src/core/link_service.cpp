@@ -209,6 +209,21 @@ std::optional<Resolution> LinkService::resolve_cached(std::string_view slug) {
   return std::nullopt;
 }
 
+void LinkService::prefetch(std::string_view slug,
+                           std::move_only_function<void(std::optional<Resolution>)> done) {
+  cache_.prefetch(slug, [this, done = std::move(done)](LinkCache::Lookup lookup) mutable {
+    switch (lookup.outcome) {
+      case LinkCache::Outcome::hit:
+        return done(classify(std::move(lookup.link)));
+      case LinkCache::Outcome::negative:
+        return done(Resolution{Resolution::Kind::not_found, {}});
+      case LinkCache::Outcome::miss:
+        break;
+    }
+    done(std::nullopt);
+  });
+}
+
 Resolution LinkService::resolve(std::string_view slug) {
   auto cached = cache_.get(slug);
   if (cached.outcome == LinkCache::Outcome::hit) return classify(std::move(cached.link));

@@ -70,6 +70,11 @@ class LinkService {
   Resolution resolve(std::string_view slug);
   // The non-blocking part of resolve(): answers from the cache alone, nullopt on a miss.
   std::optional<Resolution> resolve_cached(std::string_view slug);
+  // After resolve_cached() missed: resolve() without blocking, as far as the cache can (e.g.
+  // from Redis, see LinkCache::prefetch). `done` runs exactly once, on any thread, with the
+  // resolution, or nullopt when only resolve() can tell.
+  void prefetch(std::string_view slug,
+                std::move_only_function<void(std::optional<Resolution>)> done);
 
   // Creates an account with a fresh key; returns the key (shown once, stored hashed).
   Result<std::string> create_account_key(bool admin);

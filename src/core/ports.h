@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,18 @@ class LinkCache {
   // get() without any I/O: what the process itself holds (the L1). The redirect's fast path on
   // an I/O thread uses it; a miss goes to the blocking pool, which may ask Redis.
   virtual Lookup peek(std::string_view slug) { return get(slug); }
+  // Completion of prefetch(): a hit or negative lookup, or a miss (no ticket) when the
+  // caller must take the blocking way (get(), then the store).
+  using PrefetchDone = std::move_only_function<void(Lookup lookup)>;
+  // A non-blocking get() for an event loop: looks the slug up where get() would after peek()
+  // missed (e.g. Redis, by another thread, batched with other misses) and keeps what it finds
+  // for later peeks. `done` runs exactly once, on any thread, possibly before prefetch
+  // returns; it should only hand the lookup over. The default has nothing to look up without
+  // blocking: a miss at once.
+  virtual void prefetch(std::string_view slug, PrefetchDone done) {
+    static_cast<void>(slug);
+    done(Lookup{});
+  }
   virtual void put(CachedLinkPtr link, std::uint64_t ticket) = 0;
   virtual void put_negative(std::string_view slug, std::uint64_t ticket) = 0;
   virtual void invalidate(std::string_view slug) = 0;

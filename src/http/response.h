@@ -80,11 +80,23 @@ class AccessLog {
 };
 
 // Handles requests for the server. try_handle_fast runs on an I/O thread and must not block;
-// when it returns false the server runs handle() on a pool where blocking store calls are fine.
+// when it returns false the server calls prefetch(), and runs the answer that completes it
+// on the I/O thread; when there is none (or it declines) the server runs handle() on a pool
+// where blocking store calls are fine.
 class RequestHandler {
  public:
+  // Answers the request on an I/O thread with what a prefetch found; false: it cannot.
+  using FastAnswer = std::move_only_function<bool(const Request&, Response&)>;
+  using PrefetchDone = std::move_only_function<void(FastAnswer answer)>;
   virtual ~RequestHandler() = default;
   virtual bool try_handle_fast(const Request& request, Response& response) = 0;
+  // Starts fetching, without blocking, what the fast path lacked for this request (e.g. a
+  // link from Redis). `done` runs exactly once, on any thread, possibly before prefetch
+  // returns, with an answer or an empty one (take the pool).
+  virtual void prefetch(const Request& request, PrefetchDone done) {
+    static_cast<void>(request);
+    done(nullptr);
+  }
   virtual void handle(const Request& request, Response& response) = 0;
 };
 

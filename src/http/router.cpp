@@ -29,6 +29,27 @@ bool Router::try_handle_fast(const Request& request, Response& response) {
   return routes::redirect_fast(context_, request, slug->slug, response);
 }
 
+void Router::prefetch(const Request& request, PrefetchDone done) {
+  // Only a redirect's link lookup has a non-blocking way to the cache; everything else that
+  // missed the fast path needs the pool.
+  if (request.is_get_or_head() && !request.path.starts_with(kApiPrefix)) {
+    auto slug = parse_slug_path(request.path);
+    if (slug && !slug->preview) {
+      return context_.links.prefetch(
+          slug->slug, [this, done = std::move(done)](std::optional<Resolution> resolution) mutable {
+            if (!resolution) return done(nullptr);
+            done([this, resolution = std::move(*resolution)](const Request& request,
+                                                             Response& response) {
+              response.route = "redirect";
+              routes::redirect_resolved(context_, request, resolution, response);
+              return true;
+            });
+          });
+    }
+  }
+  done(nullptr);
+}
+
 void Router::handle(const Request& request, Response& response) {
   std::string_view path = request.path;
   if (path.starts_with(kApiPrefix)) return handle_api(request, response);

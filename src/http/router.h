@@ -36,6 +36,7 @@ class Router final : public RequestHandler {
  public:
   explicit Router(RouteContext context) : context_(std::move(context)) {}
   bool try_handle_fast(const Request& request, Response& response) override;
+  void prefetch(const Request& request, PrefetchDone done) override;
   void handle(const Request& request, Response& response) override;
 
  private:

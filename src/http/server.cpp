@@ -1,6 +1,8 @@
 // The request pipeline, one coroutine per connection:
 //   accept -> wait for bytes (idle deadline) -> read head (header deadline) -> read body (body
-//   deadline) -> route (fast on the I/O thread, or on the blocking pool) -> write -> repeat.
+//   deadline) -> route (fast on the I/O thread; else, if the handler can fetch what the fast
+//   path lacked without blocking, fast again once it has; else on the blocking pool) -> write
+//   -> repeat.
 // This is the only translation unit that includes Boost.Beast.
 #include "http/server.h"
 
@@ -10,6 +12,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -172,10 +175,24 @@ struct Server::Impl {
   asio::io_context control;  // signals and stop requests
   std::atomic<bool> stop_requested{false};
 
+  // Prefetches under way: their completions post into a worker's io_context, so the server
+  // (and its io_contexts) outlives every one of them (see ~Server).
+  std::mutex prefetch_mutex;
+  std::condition_variable prefetches_done;
+  std::size_t prefetches = 0;
+
   explicit Impl(ServerOptions o)
       : options(std::move(o)), pool(std::max(1, options.blocking_threads)) {}
   void bind();
   void begin_stop();
+  void prefetch_started() {
+    std::lock_guard lock(prefetch_mutex);
+    ++prefetches;
+  }
+  void prefetch_finished() {
+    std::lock_guard lock(prefetch_mutex);
+    if (--prefetches == 0) prefetches_done.notify_all();
+  }
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -203,6 +220,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   awaitable<bool> read_request();
   awaitable<void> reject(const beast::error_code& ec);
   awaitable<void> handle_request();
+  awaitable<RequestHandler::FastAnswer> prefetch();
   awaitable<bool> write_response();
   awaitable<void> watchdog(std::shared_ptr<Connection> self);
   awaitable<void> stream_events();
@@ -348,6 +366,7 @@ awaitable<void> Connection::handle_request() {
   response_.reset();
   try {
     if (server_.handler->try_handle_fast(request_, response_)) co_return;
+    if (auto answer = co_await prefetch(); answer && answer(request_, response_)) co_return;
     co_await asio::co_spawn(
         server_.pool,
         [this]() -> awaitable<void> {
@@ -359,6 +378,33 @@ awaitable<void> Connection::handle_request() {
     response_.reset();
     response_.set(500, kTextPlain, "internal error\n");
   }
+}
+
+// Lets the handler fetch, without blocking, what the fast path lacked (a redirect's link from
+// Redis); resumes on this connection's thread with the answer it found, if any. The work guard
+// keeps the io_context running (a graceful stop drains) until the answer is back; the prefetch
+// count keeps the server alive until the answer has been posted.
+awaitable<RequestHandler::FastAnswer> Connection::prefetch() {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(RequestHandler::FastAnswer)>(
+      [this](auto handler) {
+        auto work =
+            asio::prefer(worker_.ioc.get_executor(), asio::execution::outstanding_work.tracked);
+        server_.prefetch_started();
+        server_.handler->prefetch(
+            request_, [handler = std::move(handler), work = std::move(work),
+                       server = &server_](RequestHandler::FastAnswer answer) mutable {
+              {
+                auto executor = std::move(work);  // released before the count drops
+                asio::post(executor,
+                           [handler = std::move(handler), answer = std::move(answer)]() mutable {
+                             std::move(handler)(std::move(answer));
+                           });
+              }
+              server->prefetch_finished();
+            });
+      },
+      asio::use_awaitable);
 }
 
 awaitable<bool> Connection::write_response() {
@@ -481,6 +527,9 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Server::~Server() {
   impl_->pool.join();
+  // A prefetch completes exactly once, bounded by the handler's own timeouts (RequestHandler).
+  std::unique_lock lock(impl_->prefetch_mutex);
+  impl_->prefetches_done.wait(lock, [this] { return impl_->prefetches == 0; });
 }
 
 std::uint16_t Server::port() const {

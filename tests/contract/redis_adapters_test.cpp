@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <future>
+#include <mutex>
 
 #include "adapter_factories.h"
 #include "cache/memory/memory_link_cache.h"
@@ -191,6 +193,144 @@ TEST(TieredLinkCache, AnotherReplicaDropsItsL1WithinOneSecond) {
       std::chrono::steady_clock::now() - start);
   RecordProperty("invalidation_us", std::to_string(took.count()));
   EXPECT_GE(b.counters().invalidations_received, 1u);
+}
+
+// prefetch() and waits for its lookup (it completes on the prefetcher's thread).
+LinkCache::Lookup prefetched(LinkCache& cache, std::string_view slug) {
+  std::promise<LinkCache::Lookup> promise;
+  auto future = promise.get_future();
+  cache.prefetch(slug, [&promise](LinkCache::Lookup lookup) { promise.set_value(lookup); });
+  EXPECT_EQ(future.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  return future.get();
+}
+
+TEST(TieredLinkCache, PrefetchAnswersFromRedisAndFillsTheL1) {
+  REDIS_OR_SKIP(config);
+  std::string name = unique_name("prefetch");
+  RedisLinkCacheOptions options{
+      .key_prefix = name + ":link:", .version_prefix = name + ":v:", .channel = name};
+  RedisClient client_a(*config), client_b(*config);
+  RedisLinkCache l2_a(client_a, options), l2_b(client_b, options);
+  auto l1 = [] { return std::make_unique<MemoryLinkCache>(); };
+  TieredLinkCache a(l1, l2_a, *config), b(l1, l2_b, *config);
+  b.start();
+  // Replica a stores a link and a negative entry in Redis; b's L1 has neither.
+  a.put(sample_link("known"), a.get("known").ticket);
+  a.put_negative("gone404", a.get("gone404").ticket);
+  ASSERT_EQ(b.peek("known").outcome, LinkCache::Outcome::miss);
+
+  auto hit = prefetched(b, "known");
+  ASSERT_EQ(hit.outcome, LinkCache::Outcome::hit);
+  EXPECT_EQ(hit.link->url, "https://example.com/known");
+  EXPECT_EQ(hit.link->id, 9);
+  EXPECT_EQ(b.peek("known").outcome, LinkCache::Outcome::hit);  // kept for the next redirect
+
+  EXPECT_EQ(prefetched(b, "gone404").outcome, LinkCache::Outcome::negative);
+  EXPECT_EQ(b.peek("gone404").outcome, LinkCache::Outcome::negative);
+
+  // Not in Redis: a miss, nothing cached (the blocking path reads the store and puts it).
+  EXPECT_EQ(prefetched(b, "nowhere").outcome, LinkCache::Outcome::miss);
+  EXPECT_EQ(b.peek("nowhere").outcome, LinkCache::Outcome::miss);
+
+  // Already in the L1: answered without a Redis read.
+  auto counters = b.counters();
+  EXPECT_EQ(prefetched(b, "known").outcome, LinkCache::Outcome::hit);
+  EXPECT_EQ(b.counters().l2_hits, counters.l2_hits);
+  EXPECT_EQ(b.counters().prefetch.rejected, 0u);
+  EXPECT_GE(b.counters().prefetch.batches, 4u);
+}
+
+TEST(TieredLinkCache, ManyPrefetchesShareRoundTripsAndEachGetsItsOwnLink) {
+  REDIS_OR_SKIP(config);
+  std::string name = unique_name("prefetch-many");
+  RedisLinkCacheOptions options{
+      .key_prefix = name + ":link:", .version_prefix = name + ":v:", .channel = name};
+  RedisClient client(*config);
+  RedisLinkCache l2(client, options);
+  constexpr int kLinks = 300;
+  {
+    TieredLinkCache writer([] { return std::make_unique<MemoryLinkCache>(); }, l2, *config);
+    for (int i = 0; i < kLinks; ++i) {
+      std::string slug = "s" + std::to_string(i);
+      writer.put(sample_link(slug), writer.get(slug).ticket);
+    }
+  }
+  TieredLinkCache cache([] { return std::make_unique<MemoryLinkCache>(); }, l2, *config,
+                        {.prefetch_batch = 64});
+  cache.start();
+  std::mutex mutex;
+  std::vector<std::pair<std::string, LinkCache::Lookup>> results;
+  std::atomic<int> completed{0};
+  // Every slug twice, submitted at once: duplicates in a batch are asked for once.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kLinks; ++i) {
+      std::string slug = "s" + std::to_string(i);
+      cache.prefetch(slug, [&, slug](LinkCache::Lookup lookup) {
+        std::lock_guard lock(mutex);
+        results.emplace_back(slug, std::move(lookup));
+        completed.fetch_add(1);
+      });
+    }
+  }
+  ASSERT_TRUE(eventually([&] { return completed.load() == 2 * kLinks; }, milliseconds(5000)));
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(results.size(), 2u * kLinks);
+  for (const auto& [slug, lookup] : results) {
+    ASSERT_EQ(lookup.outcome, LinkCache::Outcome::hit) << slug;
+    EXPECT_EQ(lookup.link->slug, slug);
+    EXPECT_EQ(lookup.link->url, "https://example.com/" + slug);
+  }
+  auto counters = cache.counters().prefetch;
+  EXPECT_LT(counters.batches, static_cast<std::uint64_t>(kLinks));  // shared round trips
+  EXPECT_LE(counters.requests, 2u * kLinks);
+  EXPECT_EQ(counters.rejected, 0u);
+}
+
+TEST(TieredLinkCache, PrefetchWithRedisDownIsAPromptMiss) {
+  RedisClient client(unreachable_redis());
+  RedisLinkCache l2(client);
+  TieredLinkCache cache([] { return std::make_unique<MemoryLinkCache>(); }, l2,
+                        unreachable_redis());
+  cache.start();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(prefetched(cache, "abc").outcome, LinkCache::Outcome::miss);
+  EXPECT_EQ(prefetched(cache, "abc").outcome, LinkCache::Outcome::miss);  // backing off: fast
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(1000));
+  EXPECT_GE(cache.counters().l2_errors, 1u);
+  cache.stop();
+  // Stopped: declined at once, still exactly one completion.
+  EXPECT_EQ(prefetched(cache, "abc").outcome, LinkCache::Outcome::miss);
+  EXPECT_GE(cache.counters().prefetch.rejected, 1u);
+}
+
+TEST(RedisLinkCache, FetchManyAnswersLikeFetchInOrder) {
+  REDIS_OR_SKIP(config);
+  std::string name = unique_name("fetch-many");
+  RedisClient client(*config);
+  RedisLinkCache l2(
+      client, {.key_prefix = name + ":link:", .version_prefix = name + ":v:", .channel = name});
+  ASSERT_TRUE(l2.store(*sample_link("a"), 0));
+  ASSERT_TRUE(l2.store_negative("n", 0));
+  ASSERT_TRUE(l2.remove("gone"));  // version 1, no value
+  ASSERT_TRUE(client.command({"SET", name + ":link:junk", "\x7fnot a link"}));
+  std::string_view slugs[] = {"n", "missing", "a", "gone", "junk"};
+  auto many = l2.fetch_many(slugs);
+  ASSERT_TRUE(many) << many.error().detail;
+  ASSERT_EQ(many->size(), 5u);
+  EXPECT_EQ((*many)[0].outcome, LinkCache::Outcome::negative);
+  EXPECT_EQ((*many)[1].outcome, LinkCache::Outcome::miss);
+  ASSERT_EQ((*many)[2].outcome, LinkCache::Outcome::hit);
+  EXPECT_EQ((*many)[2].link->slug, "a");
+  EXPECT_EQ((*many)[3].outcome, LinkCache::Outcome::miss);
+  EXPECT_EQ((*many)[3].version, 1);
+  EXPECT_EQ((*many)[4].outcome, LinkCache::Outcome::miss);  // undecodable: absent, counted
+  EXPECT_GE(l2.counters().errors, 1u);
+  for (std::size_t i = 0; i < std::size(slugs); ++i) {
+    auto one = l2.fetch(slugs[i]);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->outcome, (*many)[i].outcome) << slugs[i];
+    EXPECT_EQ(one->version, (*many)[i].version) << slugs[i];
+  }
 }
 
 TEST(SpoolingClickQueue, SpoolsWhatTheInnerQueueRefusesAndReplaysIt) {

@@ -64,15 +64,38 @@ RedisLinkCache::RedisLinkCache(RedisClient& client, RedisLinkCacheOptions option
       version_ttl_text_(std::to_string(options_.version_ttl.count())) {}
 
 Result<RedisLookup> RedisLinkCache::fetch(std::string_view slug) {
-  std::string key = options_.key_prefix + std::string(slug);
-  std::string version_key = options_.version_prefix + std::string(slug);
-  auto reply = client_.command({"MGET", key, version_key});
+  auto lookups = fetch_many(std::span(&slug, 1));
+  if (!lookups) return std::unexpected(lookups.error());
+  return std::move(lookups->front());
+}
+
+Result<std::vector<RedisLookup>> RedisLinkCache::fetch_many(
+    std::span<const std::string_view> slugs) {
+  // One MGET of every slug's value and version: one command, one round trip.
+  std::vector<std::string> keys;
+  keys.reserve(2 * slugs.size());
+  for (std::string_view slug : slugs) {
+    keys.push_back(options_.key_prefix + std::string(slug));
+    keys.push_back(options_.version_prefix + std::string(slug));
+  }
+  RedisArgs args;
+  args.reserve(keys.size() + 1);
+  args.push_back("MGET");
+  args.insert(args.end(), keys.begin(), keys.end());
+  auto reply = client_.command(args);
   if (!reply) return std::unexpected(reply.error());
-  if (!reply->is_array() || reply->elements.size() != 2)
+  if (!reply->is_array() || reply->elements.size() != keys.size())
     return fail(Errc::internal, "redis: unexpected MGET reply");
+  std::vector<RedisLookup> lookups(slugs.size());
+  for (std::size_t i = 0; i < slugs.size(); ++i)
+    lookups[i] = lookup_from(slugs[i], reply->elements[2 * i], reply->elements[2 * i + 1]);
+  return lookups;
+}
+
+RedisLookup RedisLinkCache::lookup_from(std::string_view slug, const RedisValue& value,
+                                        const RedisValue& version) {
   RedisLookup lookup;
-  lookup.version = static_cast<std::uint16_t>(as_integer(reply->elements[1]).value_or(0));
-  const RedisValue& value = reply->elements[0];
+  lookup.version = static_cast<std::uint16_t>(as_integer(version).value_or(0));
   if (value.is_nil()) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return lookup;

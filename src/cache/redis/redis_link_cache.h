@@ -11,7 +11,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "core/ports.h"
 #include "redis/redis_client.h"
@@ -52,6 +54,8 @@ class RedisLinkCache final : public LinkCache {
 
   // The same with failures as values, for TieredLinkCache.
   Result<RedisLookup> fetch(std::string_view slug);
+  // fetch() of several slugs in one round trip; the lookups in the slugs' order.
+  Result<std::vector<RedisLookup>> fetch_many(std::span<const std::string_view> slugs);
   Result<void> store(const CachedLink& link, std::uint16_t version);
   Result<void> store_negative(std::string_view slug, std::uint16_t version);
   // DEL + version bump + PUBLISH of the slug on the channel, as one transaction.
@@ -63,6 +67,8 @@ class RedisLinkCache final : public LinkCache {
  private:
   Result<void> write(std::string_view slug, const std::string& value, std::chrono::seconds ttl,
                      std::uint16_t version);
+  RedisLookup lookup_from(std::string_view slug, const RedisValue& value,
+                          const RedisValue& version);
   void count_error() { errors_.fetch_add(1, std::memory_order_relaxed); }
 
   RedisClient& client_;

@@ -21,6 +21,8 @@ TieredLinkCache::TieredLinkCache(L1Factory make_l1, RedisLinkCache& l2,
       l2_(l2),
       options_(options),
       owner_(make_l1_()),
+      prefetcher_([this](std::span<const std::string> slugs) { return warm(slugs); },
+                  options.prefetch_batch, options.prefetch_queue),
       subscriber_(
           std::move(subscriber_config), {l2.options().channel},
           [this](std::string_view, std::string_view slug) { on_message(slug); },
@@ -34,11 +36,13 @@ TieredLinkCache::~TieredLinkCache() {
 
 void TieredLinkCache::start() {
   subscriber_.start();
+  prefetcher_.start();
   if (!maintenance_.joinable()) maintenance_ = std::thread([this] { maintain(); });
 }
 
 void TieredLinkCache::stop() {
   subscriber_.stop();
+  prefetcher_.stop();
   {
     std::lock_guard lock(pending_mutex_);
     stopping_ = true;
@@ -88,6 +92,48 @@ LinkCache::Lookup TieredLinkCache::get(std::string_view slug) {
   }
   bump(misses_);
   return {Outcome::miss, nullptr, pack(local.ticket, epoch, remote->version)};
+}
+
+void TieredLinkCache::prefetch(std::string_view slug, PrefetchDone done) {
+  prefetcher_.submit(slug, std::move(done));
+}
+
+std::vector<LinkCache::Lookup> TieredLinkCache::warm(std::span<const std::string> slugs) {
+  std::vector<Lookup> found(slugs.size());
+  // As in get(): each slug's L1 ticket before its Redis read.
+  LinkCache* l1 = l1_.load(std::memory_order_acquire);
+  std::vector<std::string_view> missing;
+  std::vector<std::size_t> positions;
+  std::vector<std::uint64_t> tickets;
+  for (std::size_t i = 0; i < slugs.size(); ++i) {
+    Lookup local = l1->get(slugs[i]);
+    if (local.outcome != Outcome::miss) {
+      found[i] = std::move(local);  // another request put it there meanwhile
+      continue;
+    }
+    missing.push_back(slugs[i]);
+    positions.push_back(i);
+    tickets.push_back(local.ticket);
+  }
+  if (missing.empty()) return found;
+  auto remote = l2_.fetch_many(missing);
+  if (!remote) {
+    bump(l2_errors_);
+    return found;  // the callers take the blocking path, which tries Redis and the store
+  }
+  for (std::size_t j = 0; j < missing.size(); ++j) {
+    RedisLookup& lookup = (*remote)[j];
+    if (lookup.outcome == Outcome::hit) {
+      bump(l2_hits_);
+      l1->put(lookup.link, tickets[j]);
+    } else if (lookup.outcome == Outcome::negative) {
+      bump(l2_negative_hits_);
+      l1->put_negative(missing[j], tickets[j]);
+    }
+    // Not in Redis: a miss, and the blocking path reads the store (and counts the miss).
+    found[positions[j]] = {lookup.outcome, std::move(lookup.link), 0};
+  }
+  return found;
 }
 
 void TieredLinkCache::put(CachedLinkPtr link, std::uint64_t ticket) {
@@ -167,7 +213,7 @@ TieredLinkCacheCounters TieredLinkCache::counters() const {
   }
   return {l2_hits_.load(),   l2_negative_hits_.load(), misses_.load(),
           l2_errors_.load(), received_.load(),         pending,
-          flushes_.load()};
+          flushes_.load(),   prefetcher_.counters()};
 }
 
 void TieredLinkCache::visit_l1(const std::function<void(const LinkCache&)>& visit) const {

@@ -5,6 +5,9 @@
 //   invalidate: L1, then DEL + version bump + PUBLISH in Redis. If Redis is down, the slug is
 //               retried every retry_interval until it is: otherwise its stale L2 copy would
 //               outlive the outage by up to 24 h.
+//   prefetch:   for the event loop: an L1 miss is queued to a LinkPrefetcher, whose thread
+//               fetches whole batches of slugs from Redis in one round trip into the L1 (warm);
+//               the redirect then answers from the L1 on its I/O thread.
 //   subscriber: every replica listens on the invalidation channel and drops its L1 entry
 //               (typically within a millisecond of the PUBLISH; bound: one round trip).
 //
@@ -30,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/redis/link_prefetcher.h"
 #include "cache/redis/redis_link_cache.h"
 #include "redis/redis_subscriber.h"
 
@@ -39,6 +43,8 @@ struct TieredLinkCacheOptions {
   std::chrono::milliseconds retry_interval{250};  // failed invalidations are retried this often
   std::chrono::seconds retired_grace{10};         // see the comment above
   std::chrono::milliseconds ping_interval{1000};  // subscriber liveness check
+  std::size_t prefetch_batch = 128;               // slugs per Redis round trip, at most
+  std::size_t prefetch_queue = 4096;              // waiting slugs beyond which prefetch declines
 };
 
 // L1 hits are not counted here (a shared counter on every redirect would bounce a cache line
@@ -50,6 +56,7 @@ struct TieredLinkCacheCounters {
   std::uint64_t invalidations_received = 0;  // messages from any replica (this one included)
   std::uint64_t invalidations_pending = 0;   // waiting for Redis to come back
   std::uint64_t l1_flushes = 0;              // L1 replaced after a (re)subscription
+  LinkPrefetcherCounters prefetch;
 };
 
 class TieredLinkCache final : public LinkCache {
@@ -62,7 +69,7 @@ class TieredLinkCache final : public LinkCache {
                   TieredLinkCacheOptions options = {});
   ~TieredLinkCache() override;
 
-  void start();  // subscriber + retry threads
+  void start();  // subscriber, retry and prefetch threads
   void stop();   // idempotent
 
   Lookup get(std::string_view slug) override;
@@ -73,6 +80,11 @@ class TieredLinkCache final : public LinkCache {
   // L1 only, never I/O: for the event loop's fast path (a miss there goes to the blocking pool,
   // which calls get()).
   Lookup peek(std::string_view slug) override;
+  // Queues an L1 miss for the prefetch thread, which completes it with what Redis holds.
+  void prefetch(std::string_view slug, PrefetchDone done) override;
+  // What the prefetch thread does with a batch: get() of many slugs without the store, in one
+  // Redis round trip for those the L1 lacks; what Redis holds is put into the L1 too.
+  std::vector<Lookup> warm(std::span<const std::string> slugs);
 
   bool subscribed() const { return subscriber_.subscribed(); }
   TieredLinkCacheCounters counters() const;
@@ -106,6 +118,7 @@ class TieredLinkCache final : public LinkCache {
   std::thread maintenance_;
   std::atomic<std::uint64_t> l2_hits_{0}, l2_negative_hits_{0}, misses_{0}, l2_errors_{0},
       received_{0}, flushes_{0};
+  LinkPrefetcher prefetcher_;   // its thread calls warm()
   RedisSubscriber subscriber_;  // last: its thread calls into everything above
 };
 

@@ -101,22 +101,24 @@ void not_found_page(Response& response) {
   page(response, 404, "Link not found", "No short link has this address.");
 }
 
+void redirect_resolved(const RouteContext& ctx, const Request& request,
+                       const Resolution& resolution, Response& response) {
+  answer(resolution, response);
+  if (resolution.kind == Resolution::Kind::found && request.method == Method::get)
+    record_click(ctx, request, *resolution.link);
+}
+
 bool redirect_fast(const RouteContext& ctx, const Request& request, std::string_view slug,
                    Response& response) {
   auto resolution = ctx.links.resolve_cached(slug);
   if (!resolution) return false;
-  answer(*resolution, response);
-  if (resolution->kind == Resolution::Kind::found && request.method == Method::get)
-    record_click(ctx, request, *resolution->link);
+  redirect_resolved(ctx, request, *resolution, response);
   return true;
 }
 
 void redirect(const RouteContext& ctx, const Request& request, std::string_view slug,
               Response& response) {
-  auto resolution = ctx.links.resolve(slug);
-  answer(resolution, response);
-  if (resolution.kind == Resolution::Kind::found && request.method == Method::get)
-    record_click(ctx, request, *resolution.link);
+  redirect_resolved(ctx, request, ctx.links.resolve(slug), response);
 }
 
 void preview(const RouteContext& ctx, const Request&, std::string_view slug, Response& response) {

@@ -15,6 +15,9 @@ bool redirect_fast(const RouteContext& ctx, const Request& request, std::string_
                    Response& response);
 void redirect(const RouteContext& ctx, const Request& request, std::string_view slug,
               Response& response);
+// The redirect's answer (and its click) for a resolution found elsewhere (a prefetch).
+void redirect_resolved(const RouteContext& ctx, const Request& request,
+                       const Resolution& resolution, Response& response);
 void preview(const RouteContext& ctx, const Request& request, std::string_view slug,
              Response& response);
 void not_found_page(Response& response);
