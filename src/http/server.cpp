@@ -260,6 +260,9 @@ awaitable<void> Connection::serve() {
   beast::error_code ec;
   auto peer = socket_.remote_endpoint(ec);
   if (!ec) request_.peer = to_ip(peer.address());
+  // Synchronous writes return would_block instead of waiting (write_response); Asio's async
+  // operations work either way.
+  socket_.non_blocking(true, ec);
   IpAddress peer_ip = request_.peer;
   set_deadline(server_.options.header_timeout);
   asio::co_spawn(worker_.ioc, watchdog(self), asio::detached);
@@ -305,7 +308,16 @@ awaitable<bool> Connection::read_request() {
   phase_ = Phase::reading;
   set_deadline(options.header_timeout);
   RequestParser parser(request_, options);
-  auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
+  // The read above usually brought the whole head: parse it in place. Beast's async_read_header
+  // would parse the same bytes, but as a composed operation that completes through the event
+  // loop (a post and a coroutine resume per request). Only a head still incomplete reads more.
+  beast::error_code ec;
+  if (buffer_.size() != 0) {
+    buffer_.consume(parser.put(buffer_.data(), ec));
+    if (ec == bhttp::error::need_more) ec = {};
+  }
+  if (!ec && !parser.is_header_done())
+    std::tie(ec, std::ignore) = co_await bhttp::async_read_header(socket_, buffer_, parser, kTuple);
   if (ec) {
     co_await reject(ec);
     co_return false;
@@ -416,7 +428,15 @@ awaitable<bool> Connection::write_response() {
   response_.request_id = request_.id.view();
   serialize_response(response_, request_.method == Method::head, keep_alive, request_.http10, out_);
   set_deadline(server_.options.idle_timeout);  // a client that stops reading is dropped
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kTuple);
+  // A response (a redirect is ~300 bytes) almost always fits the socket's send buffer: write
+  // it now (the socket is non-blocking) and wait through the event loop only for what does
+  // not fit, instead of a composed async_write completing through the loop every time.
+  beast::error_code ec;
+  std::size_t sent = socket_.write_some(asio::buffer(out_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  if (!ec && sent < out_.size())
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(socket_, asio::buffer(out_) + sent, kTuple);
   if (worker_.stopping && !response_.close) response_.close = true;
   co_return !ec;
 }

@@ -186,6 +186,66 @@ class ConnectionTest(ServerTestCase):
         self.assertEqual(self.client().get("/healthz").status, 200)
 
 
+class LargeResponseTest(ServerTestCase):
+    """A response larger than the socket can take at once: the server writes what fits and
+    waits for the rest without blocking its thread (write_response: non-blocking write, then
+    async_write of the remainder). The client reads late and slowly; every byte arrives, in
+    order, and the connection then serves the next request."""
+
+    user_keys = 0
+    start_admin_key = False
+    SIZE = 8 * 1024 * 1024
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.web_dir = make_temp_dir("large-response-web")
+        cls.addClassCleanup(remove_temp_dir, cls.web_dir)
+        # Every 16-byte line numbered, so a lost, repeated or reordered piece shows.
+        cls.body = b"".join(b"%015d\n" % i for i in range(cls.SIZE // 16))
+        with open(f"{cls.web_dir}/big.txt", "wb") as f:
+            f.write(cls.body)
+        with open(f"{cls.web_dir}/index.html", "wb") as f:
+            f.write(b"<!doctype html><title>t</title>")
+        cls.extra_args = ["--web-dir", cls.web_dir]
+        super().setUpClass()
+
+    def test_a_response_bigger_than_the_send_buffer_arrives_whole(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(sock.close)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)  # a small window
+        sock.settimeout(20)
+        sock.connect((self.server.host, self.server.port))
+        host = f"{self.server.host}:{self.server.port}"
+        sock.sendall(raw_request("GET", "/big.txt", host) + raw_request("GET", "/healthz", host))
+        time.sleep(0.5)  # the server has written what fits and waits for the window
+        # Meanwhile the server's thread is free: another connection is answered at once.
+        other = http.client.HTTPConnection(self.server.host, self.server.port, timeout=5)
+        self.addCleanup(other.close)
+        other.request("GET", "/healthz")
+        self.assertEqual(other.getresponse().status, 200)
+        data = bytearray()
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            self.assertTrue(chunk, "closed before the head")
+            data += chunk
+        head, _, rest = bytes(data).partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
+        self.assertIn(f"content-length: {self.SIZE}".encode(), head.lower())
+        body = bytearray(rest)
+        while len(body) < self.SIZE:
+            chunk = sock.recv(min(65536, self.SIZE - len(body)) or 1)
+            self.assertTrue(chunk, f"closed after {len(body)} of {self.SIZE} bytes")
+            body += chunk
+            if len(body) < 1024 * 1024:
+                time.sleep(0.001)  # slowly at first, so the server waits more than once
+        self.assertEqual(bytes(body[:self.SIZE]), self.body)
+        # The pipelined second request is answered after the whole first response.
+        reader = RawReader(sock)
+        reader.buf = bytes(body[self.SIZE:])
+        second = reader.read_response()
+        self.assertEqual(second.status, 200, second.describe())
+
+
 class SlowClientTest(ServerTestCase):
     """Slow or idle clients cannot hold a connection: the idle, header and body deadlines (set to
     1 s here through the binary's timeout flags) close it. The header deadline covers the whole
