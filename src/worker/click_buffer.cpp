@@ -17,12 +17,18 @@ bool ClickBuffer::offer(ClickEvent&& event) {
     std::lock_guard lock(shard.mutex);
     if (shard.events.size() < per_shard_) {
       shard.events.push_back(std::move(event));
-      accepted_.fetch_add(1, std::memory_order_relaxed);
+      shard.accepted.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
   }
   dropped_.fetch_add(1, std::memory_order_relaxed);
   return false;
+}
+
+std::uint64_t ClickBuffer::accepted() const {
+  std::uint64_t total = 0;
+  for (const Shard& shard : shards_) total += shard.accepted.load(std::memory_order_relaxed);
+  return total;
 }
 
 void ClickBuffer::drain(std::vector<ClickEvent>& out) {
