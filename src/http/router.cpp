@@ -12,6 +12,12 @@ namespace {
 constexpr std::string_view kApiPrefix = "/api/";
 constexpr std::string_view kLinksPath = "/api/v1/links";
 
+// GET paths handle() answers before it looks for a slug: they parse as slugs, but are none
+// (slug.cpp reserves the names), so neither the L1 nor the prefetcher is asked for them.
+bool is_probe_or_metrics(std::string_view path) {
+  return path == "/metrics" || path == "/readyz";
+}
+
 }  // namespace
 
 bool Router::try_handle_fast(const Request& request, Response& response) {
@@ -20,7 +26,9 @@ bool Router::try_handle_fast(const Request& request, Response& response) {
     routes::healthz(response);
     return true;
   }
-  if (!request.is_get_or_head() || request.path.starts_with(kApiPrefix)) return false;
+  if (!request.is_get_or_head() || request.path.starts_with(kApiPrefix) ||
+      is_probe_or_metrics(request.path))
+    return false;
   response.route = "web";
   if (context_.web && context_.web->serve(request, response)) return true;  // in memory
   auto slug = parse_slug_path(request.path);
@@ -32,7 +40,8 @@ bool Router::try_handle_fast(const Request& request, Response& response) {
 void Router::prefetch(const Request& request, PrefetchDone done) {
   // Only a redirect's link lookup has a non-blocking way to the cache; everything else that
   // missed the fast path needs the pool.
-  if (request.is_get_or_head() && !request.path.starts_with(kApiPrefix)) {
+  if (request.is_get_or_head() && !request.path.starts_with(kApiPrefix) &&
+      !is_probe_or_metrics(request.path)) {
     auto slug = parse_slug_path(request.path);
     if (slug && !slug->preview) {
       return context_.links.prefetch(

@@ -21,7 +21,7 @@ import time
 import unittest
 
 import harness
-from analytics import SseStream
+from analytics import SseStream, metrics
 from harness import Instance, make_temp_dir, new_admin_key, remove_temp_dir
 
 TOTAL = int(os.environ.get("SHORTENER_E2E_CLUSTER_CLICKS", "50000"))
@@ -181,6 +181,37 @@ class ClusterTest(unittest.TestCase):
                 break
             time.sleep(0.02)
         self.assertEqual(location, "https://example.com/after")
+
+    def test_an_l1_miss_is_answered_from_redis_by_the_prefetcher(self) -> None:
+        slug = self.create("a", "https://example.com/prefetched")  # in Redis and A's L1 only
+        b_client = self.client("b")
+        before = metrics(b_client)
+        resp = b_client.get(f"/{slug}", key=None)
+        self.assertEqual(resp.status, 302, resp.describe())
+        self.assertEqual(resp.header("Location"), "https://example.com/prefetched")
+        after = metrics(b_client)
+        grew = lambda name: after.get(name, 0) - before.get(name, 0)  # noqa: E731
+        # One Redis round trip of the prefetcher, no database read, nothing sent to the pool.
+        self.assertEqual(grew("shortener_cache_prefetch_slugs_total"), 1)
+        self.assertEqual(grew("shortener_cache_prefetch_batches_total"), 1)
+        self.assertEqual(grew("shortener_cache_redis_hits_total"), 1)
+        self.assertEqual(grew("shortener_cache_redis_misses_total"), 0)
+        self.assertEqual(grew("shortener_cache_prefetch_declined_total"), 0)
+        # The prefetched link stays in B's L1: the next redirect asks nobody.
+        again = b_client.get(f"/{slug}", key=None)
+        self.assertEqual(again.header("Location"), "https://example.com/prefetched")
+        last = metrics(b_client)
+        self.assertEqual(last["shortener_cache_prefetch_batches_total"],
+                         after["shortener_cache_prefetch_batches_total"])
+        # A slug nobody has: Redis misses, the pool reads the database, 404; the second time
+        # B's L1 remembers it.
+        unknown = f"nope{secrets.token_hex(4)}"
+        for _ in range(2):
+            resp = b_client.get(f"/{unknown}", key=None)
+            self.assertEqual(resp.status, 404, resp.describe())
+        final = metrics(b_client)
+        self.assertEqual(final["shortener_cache_redis_misses_total"]
+                         - last["shortener_cache_redis_misses_total"], 1)
 
     def test_anonymous_creation_limit_is_shared_by_the_replicas(self) -> None:
         # Both replicas see the client as 127.0.0.1: one budget of 30 a minute between them.

@@ -83,6 +83,9 @@ PRODUCTION_SERVE_METRICS = frozenset({
     "shortener_click_stream_pushed_total",
     "shortener_cache_redis_hits_total",
     "shortener_cache_redis_misses_total",
+    "shortener_cache_prefetch_batches_total",   # the redirect prefetcher's MGETs
+    "shortener_cache_prefetch_slugs_total",
+    "shortener_cache_prefetch_declined_total",
     "shortener_redis_up",
     "shortener_redis_commands_total",
     "shortener_redis_errors_total",
