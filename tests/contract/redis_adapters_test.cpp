@@ -169,15 +169,32 @@ TEST(RedisLinkCacheTtl, CreatedKeysLiveADayNegativeOnesSeconds) {
   EXPECT_LE(negative_ttl->integer, 30);
 }
 
+// Two replicas' caches (each its own Redis client, L2 and L1) on one Redis, under a prefix of
+// their own.
+struct TwoReplicas {
+  TwoReplicas(const RedisConfig& config, const std::string& prefix)
+      : name(unique_name(prefix)),
+        options{.key_prefix = name + ":link:", .version_prefix = name + ":v:", .channel = name},
+        client_a(config),
+        client_b(config),
+        l2_a(client_a, options),
+        l2_b(client_b, options),
+        a(&make_l1, l2_a, config),
+        b(&make_l1, l2_b, config) {}
+  static std::unique_ptr<LinkCache> make_l1() { return std::make_unique<MemoryLinkCache>(); }
+
+  std::string name;
+  RedisLinkCacheOptions options;
+  RedisClient client_a, client_b;
+  RedisLinkCache l2_a, l2_b;
+  TieredLinkCache a, b;
+};
+
 TEST(TieredLinkCache, AnotherReplicaDropsItsL1WithinOneSecond) {
   REDIS_OR_SKIP(config);
-  std::string name = unique_name("tiered");
-  RedisLinkCacheOptions options{
-      .key_prefix = name + ":link:", .version_prefix = name + ":v:", .channel = name};
-  RedisClient client_a(*config), client_b(*config);
-  RedisLinkCache l2_a(client_a, options), l2_b(client_b, options);
-  auto l1 = [] { return std::make_unique<MemoryLinkCache>(); };
-  TieredLinkCache a(l1, l2_a, *config), b(l1, l2_b, *config);
+  TwoReplicas replicas(*config, "tiered");
+  TieredLinkCache& a = replicas.a;
+  TieredLinkCache& b = replicas.b;
   a.start();
   b.start();
   ASSERT_TRUE(eventually([&] { return a.subscribed() && b.subscribed(); }, milliseconds(5000)));
@@ -206,13 +223,9 @@ LinkCache::Lookup prefetched(LinkCache& cache, std::string_view slug) {
 
 TEST(TieredLinkCache, PrefetchAnswersFromRedisAndFillsTheL1) {
   REDIS_OR_SKIP(config);
-  std::string name = unique_name("prefetch");
-  RedisLinkCacheOptions options{
-      .key_prefix = name + ":link:", .version_prefix = name + ":v:", .channel = name};
-  RedisClient client_a(*config), client_b(*config);
-  RedisLinkCache l2_a(client_a, options), l2_b(client_b, options);
-  auto l1 = [] { return std::make_unique<MemoryLinkCache>(); };
-  TieredLinkCache a(l1, l2_a, *config), b(l1, l2_b, *config);
+  TwoReplicas replicas(*config, "prefetch");
+  TieredLinkCache& a = replicas.a;
+  TieredLinkCache& b = replicas.b;
   b.start();
   // Replica a stores a link and a negative entry in Redis; b's L1 has neither.
   a.put(sample_link("known"), a.get("known").ticket);
