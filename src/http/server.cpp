@@ -27,6 +27,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "core/coarse_clock.h"
@@ -392,29 +393,62 @@ awaitable<void> Connection::handle_request() {
   }
 }
 
+// The completion of one prefetch: posts the answer to the connection's thread, where the
+// awaiting coroutine resumes, exactly once. Dropped without being called (a handler that lost
+// it, an exception) it completes with no answer, so the request takes the blocking pool and
+// the server's prefetch count still drops. It holds the work guard that keeps the io_context
+// running (a graceful stop drains) until the answer is posted, and releases it before the count
+// drops (the count keeps the server, and so the io_context, alive: ~Server).
+template <typename Handler, typename Work>
+class PrefetchCompletion {
+ public:
+  PrefetchCompletion(Handler handler, Work work, Server::Impl& server)
+      : handler_(std::move(handler)), work_(std::move(work)), server_(&server) {
+    server.prefetch_started();
+  }
+  PrefetchCompletion(PrefetchCompletion&& other) noexcept
+      : handler_(std::move(other.handler_)),
+        work_(std::move(other.work_)),
+        server_(std::exchange(other.server_, nullptr)) {}
+  PrefetchCompletion& operator=(PrefetchCompletion&&) = delete;
+  ~PrefetchCompletion() { complete(nullptr); }
+
+  void operator()(RequestHandler::FastAnswer answer) { complete(std::move(answer)); }
+
+ private:
+  void complete(RequestHandler::FastAnswer answer) {
+    Server::Impl* server = std::exchange(server_, nullptr);
+    if (server == nullptr) return;
+    {
+      auto executor = std::move(work_);
+      asio::post(executor, [handler = std::move(handler_), answer = std::move(answer)]() mutable {
+        std::move(handler)(std::move(answer));
+      });
+    }
+    server->prefetch_finished();
+  }
+
+  Handler handler_;
+  Work work_;
+  Server::Impl* server_;
+};
+
 // Lets the handler fetch, without blocking, what the fast path lacked (a redirect's link from
-// Redis); resumes on this connection's thread with the answer it found, if any. The work guard
-// keeps the io_context running (a graceful stop drains) until the answer is back; the prefetch
-// count keeps the server alive until the answer has been posted.
+// Redis); resumes on this connection's thread with the answer it found, if any.
 awaitable<RequestHandler::FastAnswer> Connection::prefetch() {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                           void(RequestHandler::FastAnswer)>(
       [this](auto handler) {
-        auto work =
-            asio::prefer(worker_.ioc.get_executor(), asio::execution::outstanding_work.tracked);
-        server_.prefetch_started();
-        server_.handler->prefetch(
-            request_, [handler = std::move(handler), work = std::move(work),
-                       server = &server_](RequestHandler::FastAnswer answer) mutable {
-              {
-                auto executor = std::move(work);  // released before the count drops
-                asio::post(executor,
-                           [handler = std::move(handler), answer = std::move(answer)]() mutable {
-                             std::move(handler)(std::move(answer));
-                           });
-              }
-              server->prefetch_finished();
-            });
+        PrefetchCompletion completion(
+            std::move(handler),
+            asio::prefer(worker_.ioc.get_executor(), asio::execution::outstanding_work.tracked),
+            server_);
+        try {
+          server_.handler->prefetch(request_, std::move(completion));
+        } catch (...) {
+          // Whoever held the completion dropped it, or it is still here: either way it
+          // completes (empty) exactly once, and the request takes the blocking pool.
+        }
       },
       asio::use_awaitable);
 }
