@@ -87,6 +87,9 @@ class LinkCache {
   // get() without any I/O: what the process itself holds (the L1). The redirect's fast path on
   // an I/O thread uses it; a miss goes to the blocking pool, which may ask Redis.
   virtual Lookup peek(std::string_view slug) { return get(slug); }
+  // get() for a second look by a lookup already counted (e.g. a prefetch after the event loop's
+  // peek missed): the same answer, left out of hit/miss statistics.
+  virtual Lookup recheck(std::string_view slug) { return get(slug); }
   // Completion of prefetch(): a hit or negative lookup, or a miss (no ticket) when the
   // caller must take the blocking way (get(), then the store).
   using PrefetchDone = std::move_only_function<void(Lookup lookup)>;

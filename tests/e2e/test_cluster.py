@@ -196,6 +196,7 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(grew("shortener_cache_prefetch_batches_total"), 1)
         self.assertEqual(grew("shortener_cache_redis_hits_total"), 1)
         self.assertEqual(grew("shortener_cache_redis_misses_total"), 0)
+        self.assertEqual(grew("shortener_cache_misses_total"), 1)  # counted once, not per look
         self.assertEqual(grew("shortener_cache_prefetch_declined_total"), 0)
         # The prefetched link stays in B's L1: the next redirect asks nobody.
         again = b_client.get(f"/{slug}", key=None)

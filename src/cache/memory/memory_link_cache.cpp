@@ -65,25 +65,33 @@ MemoryLinkCache::Shard& MemoryLinkCache::shard_for(std::string_view, std::size_t
 }
 
 LinkCache::Lookup MemoryLinkCache::get(std::string_view slug) {
+  return lookup(slug, true);
+}
+
+LinkCache::Lookup MemoryLinkCache::recheck(std::string_view slug) {
+  return lookup(slug, false);
+}
+
+LinkCache::Lookup MemoryLinkCache::lookup(std::string_view slug, bool counted) {
   Shard& shard = shard_for(slug, Hash{}(slug));
   std::lock_guard lock(shard.mutex);
   auto found = shard.index.find(slug);
   if (found == shard.index.end()) {
-    ++shard.misses;
+    shard.misses += counted;
     return {Outcome::miss, nullptr, shard.generation};
   }
   Shard::Slot& slot = found->second;
   if (slot.expires <= coarse_steady_now()) {
     shard.erase(found);
-    ++shard.misses;
+    shard.misses += counted;
     return {Outcome::miss, nullptr, shard.generation};
   }
   slot.referenced = true;
   if (!slot.link) {
-    ++shard.negative_hits;
+    shard.negative_hits += counted;
     return {Outcome::negative, nullptr, 0};
   }
-  ++shard.hits;
+  shard.hits += counted;
   return {Outcome::hit, slot.link, 0};
 }
 

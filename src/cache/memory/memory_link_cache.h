@@ -40,6 +40,7 @@ class MemoryLinkCache final : public LinkCache {
   ~MemoryLinkCache() override;
 
   Lookup get(std::string_view slug) override;
+  Lookup recheck(std::string_view slug) override;
   void put(CachedLinkPtr link, std::uint64_t ticket) override;
   void put_negative(std::string_view slug, std::uint64_t ticket) override;
   void invalidate(std::string_view slug) override;
@@ -50,6 +51,7 @@ class MemoryLinkCache final : public LinkCache {
   struct Shard;  // memory_link_cache.cpp: keeps the hash map's header out of this one
 
   Shard& shard_for(std::string_view slug, std::size_t hash);
+  Lookup lookup(std::string_view slug, bool counted);
   void insert(std::string_view slug, CachedLinkPtr link, std::uint64_t ticket,
               std::chrono::seconds ttl);
 

@@ -100,13 +100,14 @@ void TieredLinkCache::prefetch(std::string_view slug, PrefetchDone done) {
 
 std::vector<LinkCache::Lookup> TieredLinkCache::warm(std::span<const std::string> slugs) {
   std::vector<Lookup> found(slugs.size());
-  // As in get(): each slug's L1 ticket before its Redis read.
+  // As in get(): each slug's L1 ticket before its Redis read. The event loop's peek already
+  // counted these lookups: a recheck is not counted again.
   LinkCache* l1 = l1_.load(std::memory_order_acquire);
   std::vector<std::string_view> missing;
   std::vector<std::size_t> positions;
   std::vector<std::uint64_t> tickets;
   for (std::size_t i = 0; i < slugs.size(); ++i) {
-    Lookup local = l1->get(slugs[i]);
+    Lookup local = l1->recheck(slugs[i]);
     if (local.outcome != Outcome::miss) {
       found[i] = std::move(local);  // another request put it there meanwhile
       continue;

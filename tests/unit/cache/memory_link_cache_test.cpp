@@ -28,6 +28,23 @@ TEST(MemoryLinkCache, MissThenHitReturnsTheSameObject) {
   EXPECT_EQ(cache.counters().misses, 1u);
 }
 
+TEST(MemoryLinkCache, RecheckAnswersLikeGetButIsNotCounted) {
+  MemoryLinkCache cache;
+  auto miss = cache.get("abc");  // counted: the first look
+  auto again = cache.recheck("abc");
+  EXPECT_EQ(again.outcome, Outcome::miss);
+  EXPECT_EQ(again.ticket, miss.ticket);  // its ticket works for the put
+  cache.put(link("abc"), again.ticket);
+  cache.put_negative("gone", cache.recheck("gone").ticket);
+  EXPECT_EQ(cache.recheck("abc").outcome, Outcome::hit);
+  EXPECT_EQ(cache.recheck("gone").outcome, Outcome::negative);
+  auto counters = cache.counters();
+  EXPECT_EQ(counters.misses, 1u);
+  EXPECT_EQ(counters.hits, 0u);
+  EXPECT_EQ(counters.negative_hits, 0u);
+  EXPECT_EQ(counters.entries, 2u);
+}
+
 TEST(MemoryLinkCache, SlugsAreCaseSensitive) {
   MemoryLinkCache cache;
   cache.put(link("abc"), cache.get("abc").ticket);
