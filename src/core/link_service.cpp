@@ -196,8 +196,7 @@ Resolution LinkService::classify(CachedLinkPtr link) const {
   return {gone ? Resolution::Kind::gone : Resolution::Kind::found, std::move(link)};
 }
 
-std::optional<Resolution> LinkService::resolve_cached(std::string_view slug) {
-  auto cached = cache_.peek(slug);
+std::optional<Resolution> LinkService::from_cache(LinkCache::Lookup& cached) const {
   switch (cached.outcome) {
     case LinkCache::Outcome::hit:
       return classify(std::move(cached.link));
@@ -209,25 +208,21 @@ std::optional<Resolution> LinkService::resolve_cached(std::string_view slug) {
   return std::nullopt;
 }
 
+std::optional<Resolution> LinkService::resolve_cached(std::string_view slug) {
+  auto cached = cache_.peek(slug);
+  return from_cache(cached);
+}
+
 void LinkService::prefetch(std::string_view slug,
                            std::move_only_function<void(std::optional<Resolution>)> done) {
   cache_.prefetch(slug, [this, done = std::move(done)](LinkCache::Lookup lookup) mutable {
-    switch (lookup.outcome) {
-      case LinkCache::Outcome::hit:
-        return done(classify(std::move(lookup.link)));
-      case LinkCache::Outcome::negative:
-        return done(Resolution{Resolution::Kind::not_found, {}});
-      case LinkCache::Outcome::miss:
-        break;
-    }
-    done(std::nullopt);
+    done(from_cache(lookup));
   });
 }
 
 Resolution LinkService::resolve(std::string_view slug) {
   auto cached = cache_.get(slug);
-  if (cached.outcome == LinkCache::Outcome::hit) return classify(std::move(cached.link));
-  if (cached.outcome == LinkCache::Outcome::negative) return {Resolution::Kind::not_found, {}};
+  if (auto resolution = from_cache(cached)) return std::move(*resolution);
   auto stored = links_.find_link(slug);
   if (!stored) {
     if (stored.error().code != Errc::not_found) return {Resolution::Kind::unavailable, {}};

@@ -89,6 +89,8 @@ class LinkService {
   Result<void> check_expiry(std::optional<TimeUs> expires_at) const;
   static CachedLinkPtr to_cached(const Link& link);
   void warm_cache(const Link& link);
+  // A cache's answer as a resolution; nullopt on a miss (the store must tell).
+  std::optional<Resolution> from_cache(LinkCache::Lookup& cached) const;
   Resolution classify(CachedLinkPtr link) const;
 
   LinkStore& links_;

@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <optional>
+
 #include "core/slug.h"
 #include "http/problem.h"
 #include "http/routes/routes.h"
@@ -12,10 +14,17 @@ namespace {
 constexpr std::string_view kApiPrefix = "/api/";
 constexpr std::string_view kLinksPath = "/api/v1/links";
 
-// GET paths handle() answers before it looks for a slug: they parse as slugs, but are none
-// (slug.cpp reserves the names), so neither the L1 nor the prefetcher is asked for them.
-bool is_probe_or_metrics(std::string_view path) {
-  return path == "/metrics" || path == "/readyz";
+// The slug of a redirect request (GET or HEAD of /{slug}), for the fast path and the prefetch.
+// /metrics and /readyz parse as slugs but are none (slug.cpp reserves the names; handle()
+// answers them before it looks for a slug): neither the L1 nor the prefetcher is asked.
+std::optional<std::string_view> redirect_slug(const Request& request) {
+  std::string_view path = request.path;
+  if (!request.is_get_or_head() || path.starts_with(kApiPrefix) || path == "/metrics" ||
+      path == "/readyz")
+    return std::nullopt;
+  auto slug = parse_slug_path(path);
+  if (!slug || slug->preview) return std::nullopt;
+  return slug->slug;
 }
 
 }  // namespace
@@ -26,37 +35,29 @@ bool Router::try_handle_fast(const Request& request, Response& response) {
     routes::healthz(response);
     return true;
   }
-  if (!request.is_get_or_head() || request.path.starts_with(kApiPrefix) ||
-      is_probe_or_metrics(request.path))
-    return false;
+  if (!request.is_get_or_head() || request.path.starts_with(kApiPrefix)) return false;
   response.route = "web";
   if (context_.web && context_.web->serve(request, response)) return true;  // in memory
-  auto slug = parse_slug_path(request.path);
-  if (!slug || slug->preview) return false;
+  auto slug = redirect_slug(request);
+  if (!slug) return false;
   response.route = "redirect";
-  return routes::redirect_fast(context_, request, slug->slug, response);
+  return routes::redirect_fast(context_, request, *slug, response);
 }
 
 void Router::prefetch(const Request& request, PrefetchDone done) {
   // Only a redirect's link lookup has a non-blocking way to the cache; everything else that
   // missed the fast path needs the pool.
-  if (request.is_get_or_head() && !request.path.starts_with(kApiPrefix) &&
-      !is_probe_or_metrics(request.path)) {
-    auto slug = parse_slug_path(request.path);
-    if (slug && !slug->preview) {
-      return context_.links.prefetch(
-          slug->slug, [this, done = std::move(done)](std::optional<Resolution> resolution) mutable {
-            if (!resolution) return done(nullptr);
-            done([this, resolution = std::move(*resolution)](const Request& request,
-                                                             Response& response) {
-              response.route = "redirect";
-              routes::redirect_resolved(context_, request, resolution, response);
-              return true;
-            });
-          });
-    }
-  }
-  done(nullptr);
+  auto slug = redirect_slug(request);
+  if (!slug) return done(nullptr);
+  context_.links.prefetch(*slug, [this, done = std::move(done)](
+                                     std::optional<Resolution> resolution) mutable {
+    if (!resolution) return done(nullptr);
+    done([this, resolution = std::move(*resolution)](const Request& request, Response& response) {
+      response.route = "redirect";
+      routes::redirect_resolved(context_, request, resolution, response);
+      return true;
+    });
+  });
 }
 
 void Router::handle(const Request& request, Response& response) {

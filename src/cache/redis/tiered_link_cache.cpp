@@ -80,16 +80,8 @@ LinkCache::Lookup TieredLinkCache::get(std::string_view slug) {
     bump(misses_);
     return {Outcome::miss, nullptr, pack(local.ticket, epoch, std::nullopt)};
   }
-  if (remote->outcome == Outcome::hit) {
-    bump(l2_hits_);
-    l1->put(remote->link, local.ticket);
-    return {Outcome::hit, std::move(remote->link), 0};
-  }
-  if (remote->outcome == Outcome::negative) {
-    bump(l2_negative_hits_);
-    l1->put_negative(slug, local.ticket);
-    return {Outcome::negative, nullptr, 0};
-  }
+  if (keep_in_l1(*l1, slug, *remote, local.ticket))
+    return {remote->outcome, std::move(remote->link), 0};
   bump(misses_);
   return {Outcome::miss, nullptr, pack(local.ticket, epoch, remote->version)};
 }
@@ -124,17 +116,28 @@ std::vector<LinkCache::Lookup> TieredLinkCache::warm(std::span<const std::string
   }
   for (std::size_t j = 0; j < missing.size(); ++j) {
     RedisLookup& lookup = (*remote)[j];
-    if (lookup.outcome == Outcome::hit) {
-      bump(l2_hits_);
-      l1->put(lookup.link, tickets[j]);
-    } else if (lookup.outcome == Outcome::negative) {
-      bump(l2_negative_hits_);
-      l1->put_negative(missing[j], tickets[j]);
-    }
     // Not in Redis: a miss, and the blocking path reads the store (and counts the miss).
+    keep_in_l1(*l1, missing[j], lookup, tickets[j]);
     found[positions[j]] = {lookup.outcome, std::move(lookup.link), 0};
   }
   return found;
+}
+
+bool TieredLinkCache::keep_in_l1(LinkCache& l1, std::string_view slug, const RedisLookup& remote,
+                                 std::uint64_t ticket) {
+  switch (remote.outcome) {
+    case Outcome::hit:
+      bump(l2_hits_);
+      l1.put(remote.link, ticket);
+      return true;
+    case Outcome::negative:
+      bump(l2_negative_hits_);
+      l1.put_negative(slug, ticket);
+      return true;
+    case Outcome::miss:
+      break;
+  }
+  return false;
 }
 
 void TieredLinkCache::put(CachedLinkPtr link, std::uint64_t ticket) {

@@ -98,6 +98,10 @@ class TieredLinkCache final : public LinkCache {
   };
   static std::uint64_t pack(std::uint64_t l1_ticket, std::uint64_t epoch,
                             std::optional<std::uint16_t> version);
+  // What Redis answered, put into the L1 under the miss's ticket and counted; false: Redis had
+  // nothing either.
+  bool keep_in_l1(LinkCache& l1, std::string_view slug, const RedisLookup& remote,
+                  std::uint64_t ticket);
   void on_message(std::string_view slug);
   void flush_l1();
   void maintain();
